@@ -1,0 +1,77 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/fruitcam/fruitcam/infer"
+)
+
+// cmdRun runs raw input bytes through a model: the same contract as the
+// reference runners (TFLite C library, WASM), so outputs and timings can be
+// compared from the shell.
+func cmdRun(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	model := fs.String("model", "", "model `file` (.tflite)")
+	input := fs.String("input", "", "raw input tensor `file` (exactly the size of input 0)")
+	output := fs.String("output", "", "write output 0's raw bytes to this `file`")
+	repeat := fs.Int("repeat", 1, "number of timed invocations")
+	threads := fs.Int("threads", 1, "interpreter threads")
+	batch := fs.Int("batch", 0, "resize the batch dimension first (0: keep the model's)")
+	backend := fs.String("backend", infer.BackendNative, "backend: native, tflite or edgetpu")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *model == "" || *input == "" {
+		return fmt.Errorf("run: --model and --input are required")
+	}
+	if *repeat < 1 {
+		return fmt.Errorf("run: --repeat must be at least 1")
+	}
+	f, err := infer.ReadFile(*model)
+	if err != nil {
+		return err
+	}
+	e, err := infer.NewEngine(f, infer.Options{Backend: *backend, Threads: *threads})
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	if *batch > 0 {
+		if err := e.SetBatch(*batch); err != nil {
+			return err
+		}
+	}
+	in, err := os.ReadFile(*input)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	info := e.Inputs()[0]
+	if len(in) != info.Bytes() {
+		return fmt.Errorf("run: %s has %d bytes, input 0 (%s) needs %d", *input, len(in), info, info.Bytes())
+	}
+	copy(e.Input(0), in)
+	ms := make([]float64, 0, *repeat)
+	for range *repeat {
+		t := time.Now()
+		if err := e.Invoke(); err != nil {
+			return err
+		}
+		ms = append(ms, float64(time.Since(t).Microseconds())/1000)
+	}
+	if *output != "" {
+		if err := os.WriteFile(*output, e.Output(0), 0o644); err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
+	}
+	sort.Float64s(ms)
+	j, _ := json.Marshal(map[string]any{"median_ms": ms[len(ms)/2], "min_ms": ms[0], "runs": len(ms)})
+	fmt.Fprintln(stdout, string(j))
+	return nil
+}

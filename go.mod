@@ -1,0 +1,3 @@
+module github.com/fruitcam/fruitcam
+
+go 1.26

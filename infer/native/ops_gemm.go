@@ -1,0 +1,6 @@
+package native
+
+import "github.com/fruitcam/fruitcam/infer/tfl"
+
+// gemmOps are the operators built on the GEMM core.
+var gemmOps = map[tfl.BuiltinOp]newKernel{}

@@ -1,0 +1,63 @@
+package infer
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+
+	"github.com/fruitcam/fruitcam/infer/tfl"
+)
+
+// Backend names accepted by Options.Backend.
+const (
+	BackendNative  = "native"
+	BackendTFLite  = "tflite"
+	BackendEdgeTPU = "edgetpu"
+)
+
+// Options configures Open.
+type Options struct {
+	// Backend is "native" (default, pure Go), "tflite" or "edgetpu"
+	// (both need the agent built with -tags tflite).
+	Backend string
+	// Threads for the interpreter; 0 means 1.
+	Threads int
+}
+
+// File is a model file read from disk and validated.
+type File struct {
+	Path   string
+	Data   []byte
+	SHA256 string
+	Model  *tfl.Model
+}
+
+// ReadFile reads and parses a .tflite file.
+func ReadFile(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("infer: read model: %w", err)
+	}
+	m, err := tfl.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("infer: load %s: %w", path, err)
+	}
+	sum := sha256.Sum256(data)
+	return &File{Path: path, Data: data, SHA256: hex.EncodeToString(sum[:]), Model: m}, nil
+}
+
+// NewEngine builds an engine for f with the backend opts name.
+func NewEngine(f *File, opts Options) (Engine, error) {
+	switch opts.Backend {
+	case "", BackendNative:
+		e, err := NewNative(f.Model, opts.Threads)
+		if err != nil {
+			return nil, fmt.Errorf("infer: load %s: %w", f.Path, err)
+		}
+		return e, nil
+	case BackendTFLite, BackendEdgeTPU:
+		return newCgoEngine(f, opts)
+	}
+	return nil, fmt.Errorf("infer: unknown backend %q (want native, tflite or edgetpu)", opts.Backend)
+}
