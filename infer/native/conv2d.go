@@ -1,0 +1,223 @@
+package native
+
+import (
+	"fmt"
+
+	"github.com/fruitcam/fruitcam/infer/native/gemm"
+	"github.com/fruitcam/fruitcam/infer/tfl"
+	"github.com/fruitcam/fruitcam/internal/parallel"
+)
+
+// conv2d implements CONV_2D: input [batch, h, w, inC], filter
+// [outC, kh, kw, inC], optional bias [outC], output [batch, oh, ow, outC].
+//
+// It is a GEMM with M = batch·oh·ow output pixels, N = outC and
+// K = kh·kw·inC: the filter is already an N×K matrix, packed once in
+// prepare. A 1×1, stride-1 convolution over int8 or float input is that
+// GEMM on the input itself. Otherwise each thread gathers blocks of output
+// pixels' receptive fields into its part of the scratch buffer (im2col,
+// converting uint8 to int8 on the way) and multiplies them; padding taps
+// get the input's zero point, so they add nothing, as in TFLite's
+// reference kernel, which skips them.
+type conv2d struct {
+	n    *node
+	opts *tfl.Conv2DOptions
+	act  int
+
+	// Set by prepare.
+	w         *weightOp
+	packed    []byte // filter bytes q or f were built from
+	q         *gemm.Int8
+	f         *gemm.Float32
+	geom      convGeom
+	m, k      int
+	direct    bool
+	threads   int // scratch slots
+	blockRows int
+	slot      int // scratch bytes per thread
+	workerFn  func(lo, hi int)
+}
+
+func newConv2D(n *node) (kernel, error) {
+	o, ok := n.opts.(*tfl.Conv2DOptions)
+	if !ok {
+		return nil, fmt.Errorf("missing Conv2DOptions")
+	}
+	act, err := fusedActivation(o.Activation)
+	if err != nil {
+		return nil, err
+	}
+	k := &conv2d{n: n, opts: o, act: act}
+	k.workerFn = k.worker
+	return k, nil
+}
+
+// convGeom is the geometry im2col needs.
+type convGeom struct {
+	inH, inW, inC  int
+	kh, kw         int
+	sh, sw, dh, dw int
+	padT, padL     int
+	outH, outW     int
+}
+
+func (k *conv2d) prepare() error {
+	w, err := checkWeightOp(k.n, 0)
+	if err != nil {
+		return err
+	}
+	in, f := w.in, w.filter
+	if len(in.Shape) != 4 || len(f.Shape) != 4 {
+		return fmt.Errorf("input %v and filter %v must both have rank 4", in.Shape, f.Shape)
+	}
+	for _, d := range append(in.Shape[:4:4], f.Shape...) {
+		if d <= 0 {
+			return fmt.Errorf("input %v and filter %v must have positive dimensions", in.Shape, f.Shape)
+		}
+	}
+	if f.Shape[3] != in.Shape[3] {
+		return fmt.Errorf("filter %v has %d input channels, input %v has %d (grouped convolution is not supported)",
+			f.Shape, f.Shape[3], in.Shape, in.Shape[3])
+	}
+	if err := w.symmetricFilter(); err != nil {
+		return err
+	}
+	o := k.opts
+	win, err := computeWindow(o.Padding, in.Shape[1], in.Shape[2], f.Shape[1], f.Shape[2], o.StrideH, o.StrideW, o.DilationH, o.DilationW)
+	if err != nil {
+		return err
+	}
+	batch := in.Shape[0]
+	k.geom = convGeom{inH: in.Shape[1], inW: in.Shape[2], inC: in.Shape[3], kh: f.Shape[1], kw: f.Shape[2],
+		sh: o.StrideH, sw: o.StrideW, dh: o.DilationH, dw: o.DilationW,
+		padT: win.padT, padL: win.padL, outH: win.outH, outW: win.outW}
+	w.out.Shape = []int{batch, win.outH, win.outW, w.channels}
+	k.m = batch * win.outH * win.outW
+	k.k = f.Shape[1] * f.Shape[2] * f.Shape[3]
+
+	if (k.q == nil && k.f == nil) || !sameBytes(k.packed, f.Data) {
+		q, fl, err := w.gemm(k.act, w.typ == tfl.Uint8)
+		if err != nil {
+			return err
+		}
+		k.q, k.f, k.packed = q, fl, f.Data
+	}
+	k.w = w
+
+	g := k.geom
+	k.direct = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && w.typ != tfl.Uint8
+	k.threads, k.slot = 0, 0
+	if !k.direct {
+		elem := w.typ.Size()
+		k.threads = min(max(k.n.threads, 1), k.m)
+		chunk := (k.m + k.threads - 1) / k.threads
+		k.blockRows = min(chunk, max(4, min(64, 32<<10/(k.k*elem))))
+		k.slot = roundUp64(k.blockRows * k.k * elem)
+		k.n.scratchSize = k.threads * k.slot
+	}
+	return nil
+}
+
+func (k *conv2d) eval() {
+	in, out := k.w.in, k.w.out
+	if k.direct {
+		inC, outC := k.geom.inC, k.w.channels
+		if k.f != nil {
+			k.f.Run(k.n.threads, out.Float32s(), outC, in.Float32s(), inC, k.m)
+		} else {
+			k.q.Run(k.n.threads, out.Int8s(), outC, in.Int8s(), inC, k.m)
+		}
+		return
+	}
+	parallel.For(k.threads, k.threads, k.workerFn)
+}
+
+// worker runs scratch slots [lo, hi): slot t computes the t-th contiguous
+// share of the output pixels, block by block.
+func (k *conv2d) worker(lo, hi int) {
+	chunk := (k.m + k.threads - 1) / k.threads
+	outC := k.w.channels
+	for t := lo; t < hi; t++ {
+		slot := scratchSlot(k.n.scratch, t, k.slot)
+		r1 := min((t+1)*chunk, k.m)
+		for r := t * chunk; r < r1; r += k.blockRows {
+			rows := min(k.blockRows, r1-r)
+			switch {
+			case k.f != nil:
+				a := view[float32](slot)
+				im2col(&k.geom, a, k.w.in.Float32s(), r, rows, 0, copyValues[float32])
+				k.f.Compute(k.w.out.Float32s()[r*outC:], outC, a, k.k, rows)
+			case k.w.typ == tfl.Uint8:
+				a := view[int8](slot)
+				im2col(&k.geom, a, k.w.in.Int8s(), r, rows, k.q.PadValue(), flipSignInt8)
+				k.q.Compute(k.w.out.Int8s()[r*outC:], outC, a, k.k, rows)
+			default:
+				a := view[int8](slot)
+				im2col(&k.geom, a, k.w.in.Int8s(), r, rows, k.q.PadValue(), copyValues[int8])
+				k.q.Compute(k.w.out.Int8s()[r*outC:], outC, a, k.k, rows)
+			}
+		}
+	}
+}
+
+// im2col writes the receptive fields of output pixels [r0, r0+rows) (in
+// batch, row, column order) as rows of K = kh·kw·inC values, in the
+// filter's (ky, kx, c) order. Taps outside the input get pad. cp copies a
+// run of input values (converting them if needed).
+func im2col[T int8 | float32](g *convGeom, dst, src []T, r0, rows int, pad T, cp func(dst, src []T)) {
+	k := g.kh * g.kw * g.inC
+	perImage := g.outH * g.outW
+	imgLen := g.inH * g.inW * g.inC
+	span := g.kw * g.inC
+	for i := range rows {
+		r := r0 + i
+		b, rem := r/perImage, r%perImage
+		oy, ox := rem/g.outW, rem%g.outW
+		row := dst[i*k : (i+1)*k : (i+1)*k]
+		img := src[b*imgLen : (b+1)*imgLen : (b+1)*imgLen]
+		iy0, ix0 := oy*g.sh-g.padT, ox*g.sw-g.padL
+		// With no dilation and the window inside the row, a filter row
+		// is one contiguous run of the input.
+		whole := g.dw == 1 && ix0 >= 0 && ix0+g.kw <= g.inW
+		for ky := range g.kh {
+			seg := row[ky*span : (ky+1)*span : (ky+1)*span]
+			iy := iy0 + ky*g.dh
+			if iy < 0 || iy >= g.inH {
+				fill(seg, pad)
+				continue
+			}
+			if whole {
+				off := (iy*g.inW + ix0) * g.inC
+				cp(seg, img[off:off+span])
+				continue
+			}
+			for kx := range g.kw {
+				d := seg[kx*g.inC : (kx+1)*g.inC : (kx+1)*g.inC]
+				ix := ix0 + kx*g.dw
+				if ix < 0 || ix >= g.inW {
+					fill(d, pad)
+					continue
+				}
+				off := (iy*g.inW + ix) * g.inC
+				cp(d, img[off:off+g.inC])
+			}
+		}
+	}
+}
+
+func fill[T any](s []T, v T) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
+func copyValues[T any](dst, src []T) { copy(dst, src) }
+
+// flipSignInt8 copies uint8 values (read through an int8 view) into the
+// int8 domain: u − 128 is u with its top bit flipped (package gemm).
+func flipSignInt8(dst, src []int8) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = v ^ -128
+	}
+}
