@@ -1,0 +1,325 @@
+package infer
+
+import (
+	"fmt"
+	"image"
+	"math"
+	"slices"
+
+	"github.com/fruitcam/fruitcam/infer/preprocess"
+	"github.com/fruitcam/fruitcam/infer/tfl"
+	"github.com/fruitcam/fruitcam/quant"
+)
+
+// ClassifierOptions override what the model's metadata says; the zero
+// value keeps it.
+type ClassifierOptions struct {
+	// Labels replaces the metadata's labels (a sidecar labels.txt). They
+	// are fitted to the number of classes with FitLabels. Without labels
+	// from either source, classes are named by index ("class 17").
+	Labels []string
+	// Normalize, ColorOrder, Resize and Fit override the metadata's
+	// preprocessing; see package preprocess for the names. A model with
+	// neither metadata nor an option gets preprocess.GuessNormalize and
+	// the preprocess defaults (nearest, squash, RGB).
+	Normalize  string
+	ColorOrder string
+	Resize     string
+	Fit        string
+	// Softmax turns outputs that are not already probabilities (logits)
+	// into probabilities. Without it such outputs are reported as raw
+	// scores, flagged by Result.Probabilities = false.
+	Softmax bool
+	// MaxBatch bounds how many images run in one invocation; 0 means 8.
+	MaxBatch int
+}
+
+// Class is one entry of a ranking.
+type Class struct {
+	Index int     `json:"index"`
+	Label string  `json:"label"`
+	Score float32 `json:"score"`
+}
+
+// Result is the classification of one image.
+type Result struct {
+	// Top holds the best classes, highest score first (ties by index).
+	Top []Class
+	// Scores is the full output vector, dequantised ((q-zp)*scale).
+	Scores []float32
+	// Probabilities reports whether Scores is a probability distribution
+	// (non-negative, summing to 1 within 2%), either as the model output
+	// it or because the Softmax option converted it.
+	Probabilities bool
+}
+
+// Classifier runs images through an image-classification model: one
+// image input, and output 0 holding one score per class.
+type Classifier struct {
+	e         Engine
+	labels    []string
+	classes   int
+	pre       *preprocess.Preprocessor
+	spec      preprocess.Spec
+	tensor    preprocess.Tensor
+	softmax   bool
+	maxBatch  int
+	batchable bool // false once SetBatch or the output shape refused a batch
+	guessed   bool
+}
+
+// NewClassifier wraps e. md may be nil (a model without metadata). The
+// preprocessing is taken from md, then overridden by opts, then completed
+// by preprocess.GuessNormalize and the package defaults.
+func NewClassifier(e Engine, md *Metadata, opts ClassifierOptions) (*Classifier, error) {
+	ins, outs := e.Inputs(), e.Outputs()
+	if len(ins) != 1 {
+		return nil, fmt.Errorf("infer: classifier: the model has %d inputs, want one image input", len(ins))
+	}
+	if len(outs) == 0 {
+		return nil, fmt.Errorf("infer: classifier: the model has no outputs")
+	}
+	in, out := ins[0], outs[0]
+	spec, err := preprocess.ShapeSpec(in.Shape)
+	if err != nil {
+		return nil, fmt.Errorf("infer: classifier: input %s: %w", in, err)
+	}
+	batch := in.Shape[0]
+	if batch < 1 || len(out.Shape) == 0 || out.Shape[0] != batch {
+		return nil, fmt.Errorf("infer: classifier: output %s does not have one row per image of input %s", out, in)
+	}
+	classes := tfl.NumElements(out.Shape) / batch
+	if classes < 1 {
+		return nil, fmt.Errorf("infer: classifier: output %s has no classes", out)
+	}
+	switch out.Type {
+	case tfl.Float32, tfl.Uint8, tfl.Int8:
+	default:
+		return nil, fmt.Errorf("infer: classifier: output %s: only float32, uint8 and int8 scores are supported", out)
+	}
+	if out.Type != tfl.Float32 && !out.Quantized() {
+		return nil, fmt.Errorf("infer: classifier: output %s is %s without quantisation parameters", out, out.Type)
+	}
+
+	var norm, color, resize, fit string
+	var labels []string
+	if md != nil {
+		norm, color, resize, fit, labels = md.Normalize, md.ColorOrder, md.Resize, md.Fit, md.Labels
+	}
+	pick := func(v *string, o string) {
+		if o != "" {
+			*v = o
+		}
+	}
+	pick(&norm, opts.Normalize)
+	pick(&color, opts.ColorOrder)
+	pick(&resize, opts.Resize)
+	pick(&fit, opts.Fit)
+	if opts.Labels != nil {
+		labels = opts.Labels
+	}
+	if labels != nil {
+		if labels, err = FitLabels(labels, classes); err != nil {
+			return nil, err
+		}
+	} else {
+		labels = make([]string, classes)
+		for i := range labels {
+			labels[i] = fmt.Sprintf("class %d", i)
+		}
+	}
+
+	tensor := preprocess.Tensor{Type: in.Type, Scale: in.Scale, ZeroPoint: in.ZeroPoint}
+	guessed := false
+	if norm == "" {
+		n, err := preprocess.GuessNormalize(tensor)
+		if err != nil {
+			return nil, fmt.Errorf("infer: classifier: the model has no normalisation metadata and %w", err)
+		}
+		norm, guessed = string(n), true
+	}
+	if spec.Normalize, err = preprocess.ParseNormalize(norm); err != nil {
+		return nil, err
+	}
+	if spec.ColorOrder, err = preprocess.ParseColorOrder(color); err != nil {
+		return nil, err
+	}
+	if spec.Resize, err = preprocess.ParseResize(resize); err != nil {
+		return nil, err
+	}
+	if spec.Fit, err = preprocess.ParseFit(fit); err != nil {
+		return nil, err
+	}
+	pre, err := preprocess.New(spec, tensor)
+	if err != nil {
+		return nil, fmt.Errorf("infer: classifier: %w", err)
+	}
+	maxBatch := opts.MaxBatch
+	if maxBatch <= 0 {
+		maxBatch = 8
+	}
+	return &Classifier{
+		e: e, labels: labels, classes: classes, pre: pre, spec: pre.Spec(), tensor: tensor,
+		softmax: opts.Softmax, maxBatch: maxBatch, batchable: true, guessed: guessed,
+	}, nil
+}
+
+// Labels returns the class labels in output order.
+func (c *Classifier) Labels() []string { return c.labels }
+
+// Spec returns the preprocessing in use, all defaults resolved.
+func (c *Classifier) Spec() preprocess.Spec { return c.spec }
+
+// GuessedNormalize reports whether the normalisation came from
+// preprocess.GuessNormalize rather than metadata or options.
+func (c *Classifier) GuessedNormalize() bool { return c.guessed }
+
+// Classify runs images through the model and ranks each one's topK
+// classes (topK below 1 means 1; above the class count, all). Images run
+// in batches of up to MaxBatch when the model accepts a resized batch
+// dimension, else one at a time.
+func (c *Classifier) Classify(images []image.Image, topK int) ([]Result, error) {
+	results := make([]Result, 0, len(images))
+	for start := 0; start < len(images); {
+		n := 1
+		if c.batchable {
+			n = min(len(images)-start, c.maxBatch)
+		}
+		got, err := c.run(images[start:start+n], start, topK)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, got...)
+		start += n
+	}
+	return results, nil
+}
+
+// run classifies one batch. It sizes the engine for len(batch) images,
+// falling back to one at a time when the model refuses.
+func (c *Classifier) run(batch []image.Image, first, topK int) ([]Result, error) {
+	n := len(batch)
+	if err := c.setBatch(n); err != nil {
+		if n == 1 {
+			return nil, err
+		}
+		c.batchable = false
+		if err := c.setBatch(1); err != nil {
+			return nil, err
+		}
+		out := make([]Result, 0, n)
+		for i, img := range batch {
+			r, err := c.run([]image.Image{img}, first+i, topK)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r...)
+		}
+		return out, nil
+	}
+	in := c.e.Input(0)
+	for i, img := range batch {
+		if err := c.pre.Into(in, i, img); err != nil {
+			return nil, fmt.Errorf("infer: image %d: %w", first+i, err)
+		}
+	}
+	if err := c.e.Invoke(); err != nil {
+		return nil, err
+	}
+	info := c.e.Outputs()[0]
+	raw := c.e.Output(0)
+	out := make([]Result, n)
+	for i := range n {
+		scores := make([]float32, c.classes)
+		dequantize(scores, raw, i*c.classes, info)
+		probs := isDistribution(scores)
+		if !probs && c.softmax {
+			softmax(scores)
+			probs = true
+		}
+		out[i] = Result{Top: c.top(scores, topK), Scores: scores, Probabilities: probs}
+	}
+	return out, nil
+}
+
+// setBatch resizes the engine to n images when it is not already, and
+// checks the output still has one row of c.classes scores per image.
+func (c *Classifier) setBatch(n int) error {
+	if c.e.Inputs()[0].Shape[0] != n {
+		if err := c.e.SetBatch(n); err != nil {
+			return fmt.Errorf("infer: classifier: batch of %d: %w", n, err)
+		}
+	}
+	out := c.e.Outputs()[0]
+	if len(out.Shape) == 0 || out.Shape[0] != n || tfl.NumElements(out.Shape) != n*c.classes {
+		return fmt.Errorf("infer: classifier: batch of %d gives output %s, want %d rows of %d", n, out, n, c.classes)
+	}
+	return nil
+}
+
+// dequantize reads len(dst) scores starting at element off of an output.
+func dequantize(dst []float32, raw []byte, off int, t TensorInfo) {
+	switch t.Type {
+	case tfl.Float32:
+		for i := range dst {
+			o := 4 * (off + i)
+			dst[i] = math.Float32frombits(uint32(raw[o]) | uint32(raw[o+1])<<8 | uint32(raw[o+2])<<16 | uint32(raw[o+3])<<24)
+		}
+	case tfl.Uint8:
+		for i := range dst {
+			dst[i] = quant.Dequantize(int32(raw[off+i]), t.ZeroPoint, float64(t.Scale))
+		}
+	case tfl.Int8:
+		for i := range dst {
+			dst[i] = quant.Dequantize(int32(int8(raw[off+i])), t.ZeroPoint, float64(t.Scale))
+		}
+	}
+}
+
+// isDistribution: non-negative and summing to 1 within 2%. A quantised
+// softmax output (uint8 steps of 1/256) of 1001 classes sums to 1 within
+// about 1%; logits essentially never pass.
+func isDistribution(p []float32) bool {
+	var sum float64
+	for _, v := range p {
+		if v < 0 || v != v {
+			return false
+		}
+		sum += float64(v)
+	}
+	return math.Abs(sum-1) <= 0.02
+}
+
+// softmax replaces scores by exp(s - max) / sum, in float64.
+func softmax(s []float32) {
+	m := slices.Max(s)
+	var sum float64
+	for _, v := range s {
+		sum += math.Exp(float64(v - m))
+	}
+	for i, v := range s {
+		s[i] = float32(math.Exp(float64(v-m)) / sum)
+	}
+}
+
+// top ranks the k best scores, ties by lower index.
+func (c *Classifier) top(scores []float32, k int) []Class {
+	k = min(max(k, 1), len(scores))
+	best := make([]Class, 0, k+1)
+	for i, s := range scores {
+		if len(best) == k && s <= best[k-1].Score {
+			continue
+		}
+		pos, _ := slices.BinarySearchFunc(best, s, func(c Class, s float32) int {
+			if c.Score >= s {
+				return -1 // keeps earlier (lower) indices first among ties
+			}
+			return 1
+		})
+		best = slices.Insert(best, pos, Class{Index: i, Label: c.labels[i], Score: s})
+		if len(best) > k {
+			best = best[:k]
+		}
+	}
+	return best
+}
