@@ -32,6 +32,12 @@ type ClassifierOptions struct {
 	Softmax bool
 	// MaxBatch bounds how many images run in one invocation; 0 means 8.
 	MaxBatch int
+	// Graph is the parsed model, when the caller has it. It tells whether
+	// output 0 is produced by SOFTMAX or LOGISTIC, i.e. holds
+	// probabilities; without it the output's quantisation (softmax's
+	// fixed 1/256 scale) or, for float outputs, the scores themselves
+	// decide.
+	Graph *tfl.Model
 }
 
 // Class is one entry of a ranking.
@@ -53,6 +59,73 @@ type Result struct {
 	Probabilities bool
 }
 
+// outputKind says how a classifier knows whether scores are probabilities.
+type outputKind int
+
+const (
+	outputUnknown outputKind = iota // decide per image: isDistribution
+	outputProbabilities
+	outputScores
+)
+
+// classifyOutput decides, once per model, whether output 0 holds
+// probabilities. A per-image sum test alone is wrong for quantised
+// softmax outputs: 1001 classes rounded to steps of 1/256 can sum to
+// anywhere near 1 ± 4%.
+func classifyOutput(g *tfl.Model, out TensorInfo) outputKind {
+	if g != nil {
+		if op, ok := producer(g, 0); ok {
+			switch op {
+			case tfl.OpSoftmax, tfl.OpLogistic:
+				return outputProbabilities
+			}
+			return outputScores
+		}
+	}
+	if out.Quantized() && out.Scale == 1.0/256 {
+		// TFLite fixes softmax/logistic outputs at scale 1/256 with the
+		// type's lowest value as zero point.
+		if (out.Type == tfl.Uint8 && out.ZeroPoint == 0) || (out.Type == tfl.Int8 && out.ZeroPoint == -128) {
+			return outputProbabilities
+		}
+	}
+	return outputUnknown
+}
+
+// producer returns the operator that computes subgraph output i, looking
+// through operators that only move or requantise data.
+func producer(g *tfl.Model, i int) (tfl.BuiltinOp, bool) {
+	if len(g.Subgraphs) == 0 || i >= len(g.Subgraphs[0].Outputs) {
+		return 0, false
+	}
+	sg := &g.Subgraphs[0]
+	t := sg.Outputs[i]
+	for range len(sg.Operators) + 1 {
+		var found *tfl.Operator
+		for j := range sg.Operators {
+			for _, o := range sg.Operators[j].Outputs {
+				if o == t {
+					found = &sg.Operators[j]
+				}
+			}
+		}
+		if found == nil || found.OpcodeIndex >= len(g.OperatorCodes) {
+			return 0, false
+		}
+		code := g.OperatorCodes[found.OpcodeIndex].Builtin
+		switch code {
+		case tfl.OpReshape, tfl.OpSqueeze, tfl.OpQuantize, tfl.OpDequantize:
+			if len(found.Inputs) == 0 || found.Inputs[0] < 0 {
+				return code, true
+			}
+			t = found.Inputs[0]
+			continue
+		}
+		return code, true
+	}
+	return 0, false
+}
+
 // Classifier runs images through an image-classification model: one
 // image input, and output 0 holding one score per class.
 type Classifier struct {
@@ -63,6 +136,7 @@ type Classifier struct {
 	spec      preprocess.Spec
 	tensor    preprocess.Tensor
 	softmax   bool
+	kind      outputKind
 	maxBatch  int
 	batchable bool // false once SetBatch or the output shape refused a batch
 	guessed   bool
@@ -160,7 +234,7 @@ func NewClassifier(e Engine, md *Metadata, opts ClassifierOptions) (*Classifier,
 	}
 	return &Classifier{
 		e: e, labels: labels, classes: classes, pre: pre, spec: pre.Spec(), tensor: tensor,
-		softmax: opts.Softmax, maxBatch: maxBatch, batchable: true, guessed: guessed,
+		softmax: opts.Softmax, kind: classifyOutput(opts.Graph, out), maxBatch: maxBatch, batchable: true, guessed: guessed,
 	}, nil
 }
 
@@ -232,7 +306,7 @@ func (c *Classifier) run(batch []image.Image, first, topK int) ([]Result, error)
 	for i := range n {
 		scores := make([]float32, c.classes)
 		dequantize(scores, raw, i*c.classes, info)
-		probs := isDistribution(scores)
+		probs := c.kind == outputProbabilities || (c.kind == outputUnknown && isDistribution(scores))
 		if !probs && c.softmax {
 			softmax(scores)
 			probs = true
@@ -276,9 +350,8 @@ func dequantize(dst []float32, raw []byte, off int, t TensorInfo) {
 	}
 }
 
-// isDistribution: non-negative and summing to 1 within 2%. A quantised
-// softmax output (uint8 steps of 1/256) of 1001 classes sums to 1 within
-// about 1%; logits essentially never pass.
+// isDistribution: non-negative and summing to 1 within 2%, the test for
+// float outputs of models whose graph is not known.
 func isDistribution(p []float32) bool {
 	var sum float64
 	for _, v := range p {

@@ -277,3 +277,42 @@ func TestClassifyMobileNetBanana(t *testing.T) {
 	}
 	t.Logf("banana: %+v", res[0].Top)
 }
+
+func TestClassifyOutput(t *testing.T) {
+	graph := func(last tfl.BuiltinOp) *tfl.Model {
+		// logits -> last -> reshape -> output
+		return &tfl.Model{
+			OperatorCodes: []tfl.OperatorCode{{Builtin: last}, {Builtin: tfl.OpReshape}},
+			Subgraphs: []tfl.Subgraph{{
+				Tensors: make([]tfl.Tensor, 3), Inputs: []int{0}, Outputs: []int{2},
+				Operators: []tfl.Operator{
+					{OpcodeIndex: 0, Inputs: []int{0}, Outputs: []int{1}},
+					{OpcodeIndex: 1, Inputs: []int{1}, Outputs: []int{2}},
+				},
+			}},
+		}
+	}
+	u8soft := TensorInfo{Type: tfl.Uint8, Scale: 1.0 / 256, ZeroPoint: 0}
+	i8soft := TensorInfo{Type: tfl.Int8, Scale: 1.0 / 256, ZeroPoint: -128}
+	i8logits := TensorInfo{Type: tfl.Int8, Scale: 0.11, ZeroPoint: -24}
+	f32 := TensorInfo{Type: tfl.Float32}
+	tests := []struct {
+		name string
+		g    *tfl.Model
+		out  TensorInfo
+		want outputKind
+	}{
+		{"softmax graph", graph(tfl.OpSoftmax), f32, outputProbabilities},
+		{"logistic graph", graph(tfl.OpLogistic), i8logits, outputProbabilities},
+		{"fully connected graph", graph(tfl.OpFullyConnected), u8soft, outputScores},
+		{"uint8 softmax params", nil, u8soft, outputProbabilities},
+		{"int8 softmax params", nil, i8soft, outputProbabilities},
+		{"int8 logits", nil, i8logits, outputUnknown},
+		{"float without graph", nil, f32, outputUnknown},
+	}
+	for _, tc := range tests {
+		if got := classifyOutput(tc.g, tc.out); got != tc.want {
+			t.Errorf("%s: got %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

@@ -84,7 +84,7 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 	}
 	opts := infer.ClassifierOptions{
 		Normalize: *normalize, Resize: *resize, Fit: *fit, ColorOrder: *colorOrder,
-		Softmax: *softmax, MaxBatch: *batch,
+		Softmax: *softmax, MaxBatch: *batch, Graph: f.Model,
 	}
 	if *labelsPath != "" {
 		if opts.Labels, err = infer.ReadLabels(*labelsPath); err != nil {
