@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the infer test binaries for linux/arm64 and runs them under
+# qemu-aarch64-static, each in its package directory (golden files are
+# found relative to it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=$root/out/arm64
+rm -rf "$out" && mkdir -p "$out"
+pkgs=$(CGO_ENABLED=0 go list ./infer/... ./quant/...)
+CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go test -c -o "$out/" $pkgs
+qemu=$(command -v qemu-aarch64-static || command -v qemu-aarch64)
+fail=0
+for pkg in $pkgs; do
+	bin=$out/$(basename "$pkg").test
+	[ -f "$bin" ] || continue # package without tests
+	dir=$(go list -f '{{.Dir}}' "$pkg")
+	echo "arm64: $pkg"
+	if ! (cd "$dir" && "$qemu" "$bin" -test.count=1); then
+		fail=1
+	fi
+done
+exit $fail

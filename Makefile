@@ -1,0 +1,93 @@
+# fruitcam build, test and CI entry points. `make help` lists them.
+#
+# Set-up on a fresh Debian 12 machine with Go 1.26: `make demo` and `make test`.
+# `make ci` (what .ci/run runs) also installs the Debian and npm packages CI needs.
+
+SHELL := /bin/bash
+GO ?= go
+SHARED ?= $(abspath ../shared)
+export FRUITCAM_TESTDATA ?= $(SHARED)/testdata
+REF := $(abspath .tflite-ref)
+OUT := $(abspath out)
+FUZZTIME ?= 20s
+BENCHTIME ?= 20x
+CMDS := agent convert
+
+# cgo flags for code that links the real TensorFlow Lite C library (reference
+# runner, tflite backend). The library comes from npm via tflite-ref setup.
+REF_CGO := CGO_ENABLED=1 CGO_CFLAGS="-I$(REF)/c/include" \
+	CGO_LDFLAGS="-L$(REF)/c/linux_amd64 -Wl,-rpath,$(REF)/c/linux_amd64"
+
+.PHONY: help build test race lint cross check ci ci-deps ref conformance fuzz arm64 bench demo clean
+
+help: ## list targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build the agent and converter for this machine into bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ $(addprefix ./cmd/,$(CMDS))
+
+test: ## unit tests and offline conformance (golden files), pure Go
+	CGO_ENABLED=0 $(GO) test ./...
+
+race: ## unit tests with the race detector
+	CGO_ENABLED=1 $(GO) test -race ./...
+
+lint: ## gofmt and go vet
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	@if [ -f $(REF)/c/include/tensorflow/lite/c/c_api.h ]; then \
+		$(REF_CGO) $(GO) vet -tags tfliteref ./internal/tfliteref/... ./infer/conformance/; \
+	else echo "lint: skipping the tfliteref vet (run make ref first)"; fi
+
+cross: ## static CGO_ENABLED=0 builds for linux amd64, arm64 and arm (GOARM=7)
+	@for t in amd64 arm64 arm; do \
+		echo "build linux/$$t"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$t GOARM=7 $(GO) build -trimpath -o $(OUT)/linux_$$t/ $(addprefix ./cmd/,$(CMDS)) || exit 1; \
+	done
+
+check: lint test race cross ## the one gate: lint, tests, race, cross builds
+
+ci-deps: ## install what CI needs: Debian packages and the TFLite reference runtimes (npm)
+	./.ci/deps.sh
+
+ref: $(REF)/c/include/tensorflow/lite/c/c_api.h ## fetch the real TFLite runtimes (npm) into .tflite-ref/
+
+$(REF)/c/include/tensorflow/lite/c/c_api.h:
+	bash $(SHARED)/tools/tflite-ref/setup.sh $(REF)
+
+conformance: ref ## compare the native engine with the real TFLite runtimes, live
+	@mkdir -p $(OUT)
+	set -o pipefail; $(REF_CGO) TFLITE_WASM_DIR=$(REF)/wasm $(GO) test -tags tfliteref -count=1 -v -run 'Live' ./infer/conformance/ ./internal/tfliteref/ | tee $(OUT)/conformance.txt
+
+fuzz: ## run every fuzz target for FUZZTIME each
+	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
+		pkg=./$$(dirname $$f); \
+		for fn in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/func //'); do \
+			echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+			CGO_ENABLED=0 $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+arm64: ## run the infer tests for linux/arm64 under qemu-aarch64-static
+	./.ci/arm64.sh
+
+bench: ref ## benchmarks: native engine vs the real TFLite C library
+	./.ci/bench.sh
+
+demo: ## classify the workshop banana and some Fruits-360 images with MobileNet v2
+	CGO_ENABLED=0 $(GO) run ./cmd/agent classify --top 3 \
+		--model $(FRUITCAM_TESTDATA)/models/coral/mobilenet_v2_1.0_224_quant.tflite \
+		--labels $(FRUITCAM_TESTDATA)/models/coral/imagenet_labels.txt \
+		$(FRUITCAM_TESTDATA)/images/workshop/Banana_wiki.jpg \
+		$(FRUITCAM_TESTDATA)/images/fruits360/Test/Banana/$$(ls $(FRUITCAM_TESTDATA)/images/fruits360/Test/Banana | head -1) \
+		$(FRUITCAM_TESTDATA)/images/fruits360/Test/Lemon/$$(ls $(FRUITCAM_TESTDATA)/images/fruits360/Test/Lemon | head -1) \
+		$(FRUITCAM_TESTDATA)/images/fruits360/Test/Orange/$$(ls $(FRUITCAM_TESTDATA)/images/fruits360/Test/Orange | head -1) \
+		$(FRUITCAM_TESTDATA)/images/fruits360/Test/Pineapple/$$(ls $(FRUITCAM_TESTDATA)/images/fruits360/Test/Pineapple | head -1) \
+		$(FRUITCAM_TESTDATA)/images/fruits360/Test/Pomegranate/$$(ls $(FRUITCAM_TESTDATA)/images/fruits360/Test/Pomegranate | head -1)
+
+ci: ci-deps lint test race conformance fuzz arm64 cross ## everything CI runs (what .ci/run calls)
+	@echo "make ci: all steps passed"
+
+clean: ## remove build outputs (keeps the downloaded runtimes)
+	rm -rf bin out
