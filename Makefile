@@ -62,7 +62,7 @@ conformance: ref ## compare the native engine with the real TFLite runtimes, liv
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
-		pkg=./$$(dirname $$f); \
+		pkg=$$(dirname $$f); \
 		for fn in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/func //'); do \
 			echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 			CGO_ENABLED=0 $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \

@@ -48,7 +48,11 @@ func ParseLabels(r io.Reader) ([]string, error) {
 		if len(lines) == 0 {
 			line = strings.TrimPrefix(line, "\ufeff")
 		}
-		lines = append(lines, strings.TrimSpace(line))
+		line = strings.TrimSpace(line)
+		if strings.ContainsRune(line, '\r') {
+			return nil, fmt.Errorf("line %d contains a carriage return: save the file with Unix (LF) or Windows (CRLF) line ends", len(lines)+1)
+		}
+		lines = append(lines, line)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read: %w", err)

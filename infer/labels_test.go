@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -80,4 +81,24 @@ func TestImageNetLabels(t *testing.T) {
 	if err != nil || !slices.Equal(fitted, labels) {
 		t.Errorf("1000 labels for 1001 classes: want background prepended, got %v", err)
 	}
+}
+
+// FuzzParseLabels: any bytes give labels or an error, never a panic, and
+// accepted labels are non-empty single lines.
+func FuzzParseLabels(f *testing.F) {
+	f.Add([]byte("background\ntench\ngoldfish\n"))
+	f.Add([]byte("0 apple\n1 banana\r\n2 cherry"))
+	f.Add([]byte("\n\nx\n\n"))
+	f.Add([]byte("0 a\n2 b\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		labels, err := ParseLabels(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for i, l := range labels {
+			if l == "" || strings.ContainsAny(l, "\r\n") {
+				t.Fatalf("label %d = %q", i, l)
+			}
+		}
+	})
 }
