@@ -10,7 +10,7 @@ import (
 // bound. Real classifiers are far below them.
 const (
 	maxRank        = 8
-	maxTensorBytes = 1 << 31
+	maxElements = 1 << 31
 )
 
 // Parse decodes and validates a .tflite file. The returned model refers to
@@ -262,7 +262,7 @@ func (m *Model) readTensor(tt table) (Tensor, error) {
 		}
 		t.Shape[i] = int(d)
 		elems *= uint64(d)
-		if elems > maxTensorBytes {
+		if elems > maxElements {
 			return t, formatErrorf("tensor %q shape %v is too large", t.Name, shape)
 		}
 	}
@@ -376,8 +376,21 @@ func (m *Model) readOperator(ot table, nTensors int) (Operator, error) {
 		if op.Options, err = readOptions(code, ob); err != nil {
 			return op, err
 		}
-	} else if op.Options, err = readOptions(code, table{}); err != nil {
-		return op, err
+		// An options table of another type than the operator's is not
+		// read, as TFLite's builtin_options_as_X() returns null for it:
+		// the operator then runs with the schema defaults.
+		typ, err := ot.u8(3, 0)
+		if err != nil {
+			return op, err
+		}
+		if want, err := optionsType(code, op.Options); err == nil && want != optNone && typ != want {
+			ok = false
+		}
+	}
+	if !ok {
+		if op.Options, err = readOptions(code, table{}); err != nil {
+			return op, err
+		}
 	}
 	return op, nil
 }

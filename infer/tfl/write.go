@@ -231,7 +231,7 @@ func (m *Model) checkTensor(t *Tensor) (int, error) {
 			return 0, formatErrorf("tensor %q has invalid dimension %d in shape %v", t.Name, d, t.Shape)
 		}
 		elems *= uint64(d)
-		if elems > maxTensorBytes {
+		if elems > maxElements {
 			return 0, formatErrorf("tensor %q shape %v is too large", t.Name, t.Shape)
 		}
 	}
