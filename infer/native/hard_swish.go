@@ -19,22 +19,15 @@ type hardSwish struct {
 func newHardSwish(n *node) (kernel, error) { return &hardSwish{n: n}, nil }
 
 func (k *hardSwish) prepare() error {
-	in, out, err := unarySameType(k.n, tfl.Float32, tfl.Uint8, tfl.Int8)
+	u, err := prepareUnary8(k.n)
 	if err != nil {
 		return err
 	}
-	k.float = in.Type == tfl.Float32
+	k.float = u.float
 	if k.float {
 		return nil
 	}
-	inS, inZ, err := perTensorQuant(in, "input")
-	if err != nil {
-		return err
-	}
-	outS, outZ, err := perTensorQuant(out, "output")
-	if err != nil {
-		return err
-	}
+	in, inS, inZ, outS, outZ := u.in, u.inS, u.inZ, u.outS, u.outZ
 	p, err := quant.NewHardSwishParams(inS, inZ, outS, outZ)
 	if err != nil {
 		return fmt.Errorf("input scale %g, output scale %g: %w", inS, outS, err)

@@ -34,22 +34,15 @@ func newLeakyRelu(n *node) (kernel, error) {
 }
 
 func (k *leakyRelu) prepare() error {
-	in, out, err := unarySameType(k.n, tfl.Float32, tfl.Uint8, tfl.Int8)
+	u, err := prepareUnary8(k.n)
 	if err != nil {
 		return err
 	}
-	k.float = in.Type == tfl.Float32
+	k.float = u.float
 	if k.float {
 		return nil
 	}
-	inS, inZ, err := perTensorQuant(in, "input")
-	if err != nil {
-		return err
-	}
-	outS, outZ, err := perTensorQuant(out, "output")
-	if err != nil {
-		return err
-	}
+	in, inS, inZ, outS, outZ := u.in, u.inS, u.inZ, u.outS, u.outZ
 	// float32 products and quotients, as in TFLite, then widened.
 	alphaM, alphaS := quant.QuantizeMultiplier(float64(inS * k.alpha / outS))
 	idM, idS := quant.QuantizeMultiplier(float64(inS / outS))

@@ -25,22 +25,15 @@ type logistic struct {
 func newLogistic(n *node) (kernel, error) { return &logistic{n: n}, nil }
 
 func (k *logistic) prepare() error {
-	in, out, err := unarySameType(k.n, tfl.Float32, tfl.Uint8, tfl.Int8)
+	u, err := prepareUnary8(k.n)
 	if err != nil {
 		return err
 	}
-	k.float = in.Type == tfl.Float32
+	k.float = u.float
 	if k.float {
 		return nil
 	}
-	inS, inZ, err := perTensorQuant(in, "input")
-	if err != nil {
-		return err
-	}
-	outS, outZ, err := perTensorQuant(out, "output")
-	if err != nil {
-		return err
-	}
+	in, out, inS, inZ, outS, outZ := u.in, u.out, u.inS, u.inZ, u.outS, u.outZ
 	// TFLite's Prepare insists on exactly 1/256; the quantisation spec also
 	// fixes the zero point so that [0, 1) covers the whole type.
 	wantZ := int32(0)

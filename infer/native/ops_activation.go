@@ -51,6 +51,36 @@ func unarySameType(n *node, ok ...tfl.TensorType) (in, out *Tensor, err error) {
 	return in, out, nil
 }
 
+// unary8 is what a float32/uint8/int8 activation knows after its shared
+// checks: the tensors and, for 8-bit types, their per-tensor parameters.
+type unary8 struct {
+	in, out   *Tensor
+	float     bool // float32; the quantisation fields are then unset
+	signed    bool // int8 rather than uint8
+	inS, outS float32
+	inZ, outZ int32
+}
+
+// prepareUnary8 runs the checks every same-type activation shares: one
+// input, one output of the same type among float32, uint8 and int8, and
+// per-tensor quantisation for the 8-bit types.
+func prepareUnary8(n *node) (u unary8, err error) {
+	u.in, u.out, err = unarySameType(n, tfl.Float32, tfl.Uint8, tfl.Int8)
+	if err != nil {
+		return u, err
+	}
+	u.float = u.in.Type == tfl.Float32
+	if u.float {
+		return u, nil
+	}
+	u.signed = u.in.Type == tfl.Int8
+	if u.inS, u.inZ, err = perTensorQuant(u.in, "input"); err != nil {
+		return u, err
+	}
+	u.outS, u.outZ, err = perTensorQuant(u.out, "output")
+	return u, err
+}
+
 // perTensorQuant returns the scale and zero point of a per-tensor quantised
 // tensor, or an error naming the tensor when the parameters are missing or
 // unusable.

@@ -31,22 +31,15 @@ func newRelu6(n *node) (kernel, error) { return &relu{n: n, lo: 0, hi: 6}, nil }
 func newReluN1To1(n *node) (kernel, error) { return &relu{n: n, lo: -1, hi: 1}, nil }
 
 func (k *relu) prepare() error {
-	in, out, err := unarySameType(k.n, tfl.Float32, tfl.Uint8, tfl.Int8)
+	u, err := prepareUnary8(k.n)
 	if err != nil {
 		return err
 	}
-	k.float = in.Type == tfl.Float32
+	k.float = u.float
 	if k.float {
 		return nil
 	}
-	inS, inZ, err := perTensorQuant(in, "input")
-	if err != nil {
-		return err
-	}
-	outS, outZ, err := perTensorQuant(out, "output")
-	if err != nil {
-		return err
-	}
+	in, inS, inZ, outS, outZ := u.in, u.inS, u.inZ, u.outS, u.outZ
 	signed := in.Type == tfl.Int8
 	qmin, qmax := quant.TypeRange(signed)
 	lo := max(qmin, boundCode(k.lo, outS, outZ))

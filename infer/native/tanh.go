@@ -25,22 +25,15 @@ type tanh struct {
 func newTanh(n *node) (kernel, error) { return &tanh{n: n}, nil }
 
 func (k *tanh) prepare() error {
-	in, out, err := unarySameType(k.n, tfl.Float32, tfl.Uint8, tfl.Int8)
+	u, err := prepareUnary8(k.n)
 	if err != nil {
 		return err
 	}
-	k.float = in.Type == tfl.Float32
+	k.float = u.float
 	if k.float {
 		return nil
 	}
-	inS, inZ, err := perTensorQuant(in, "input")
-	if err != nil {
-		return err
-	}
-	outS, outZ, err := perTensorQuant(out, "output")
-	if err != nil {
-		return err
-	}
+	in, inS, inZ, outS, outZ := u.in, u.inS, u.inZ, u.outS, u.outZ
 	quant.PopulateLUT8(&k.table, in.Type == tfl.Int8, inS, inZ, outS, outZ, quant.Tanh32)
 	return nil
 }

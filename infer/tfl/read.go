@@ -9,7 +9,7 @@ import (
 // Limits that keep a hostile file from making the reader allocate without
 // bound. Real classifiers are far below them.
 const (
-	maxRank        = 8
+	maxRank     = 8
 	maxElements = 1 << 31
 )
 
