@@ -51,7 +51,8 @@ check: lint test race cross ## the one gate: lint, tests, race, cross builds
 ci-deps: ## install what CI needs: Debian packages and the TFLite reference runtimes (npm)
 	./.ci/deps.sh
 
-ref: $(REF)/c/include/tensorflow/lite/c/c_api.h ## fetch the real TFLite runtimes (npm) into .tflite-ref/
+ref: $(REF)/c/include/tensorflow/lite/c/c_api.h ## fetch the real TFLite runtimes (npm) into .tflite-ref/ and build our C-library runner
+	$(REF_CGO) $(GO) build -tags tfliteref -o $(REF)/bin/tflite-c-run ./internal/tfliteref/cmd/tflite-c-run
 
 $(REF)/c/include/tensorflow/lite/c/c_api.h:
 	bash $(SHARED)/tools/tflite-ref/setup.sh $(REF)
@@ -87,7 +88,7 @@ demo: ## classify the workshop banana and some Fruits-360 images with MobileNet 
 		$(FRUITCAM_TESTDATA)/images/fruits360/Test/Pineapple/$$(ls $(FRUITCAM_TESTDATA)/images/fruits360/Test/Pineapple | head -1) \
 		$(FRUITCAM_TESTDATA)/images/fruits360/Test/Pomegranate/$$(ls $(FRUITCAM_TESTDATA)/images/fruits360/Test/Pomegranate | head -1)
 
-ci: ci-deps lint test race conformance fuzz arm64 cross ## everything CI runs (what .ci/run calls)
+ci: ci-deps ref lint test race conformance fuzz arm64 cross ## everything CI runs (what .ci/run calls)
 	@echo "make ci: all steps passed"
 
 clean: ## remove build outputs (keeps the downloaded runtimes)

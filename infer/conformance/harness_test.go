@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fruitcam/fruitcam/infer"
+	"github.com/fruitcam/fruitcam/internal/testdata"
 )
 
 // fixture is one case made ready to run: model, golden file and the
@@ -24,15 +25,7 @@ type fixture struct {
 // developer machine without it, failed under CI=true.
 func testdataRoot(t *testing.T) string {
 	t.Helper()
-	root, err := TestdataRoot()
-	if err != nil {
-		if fail, msg := MissingFixture(err); fail {
-			t.Fatal(msg)
-		} else {
-			t.Skip(msg)
-		}
-	}
-	return root
+	return testdata.Root(t)
 }
 
 // loadFixture reads c's model and golden file and regenerates its inputs.
@@ -40,11 +33,7 @@ func loadFixture(t *testing.T, root string, c Case) *fixture {
 	t.Helper()
 	path := filepath.Join(root, c.Model)
 	if _, err := os.Stat(path); err != nil {
-		if fail, msg := MissingFixture(err); fail {
-			t.Fatal(msg)
-		} else {
-			t.Skip(msg)
-		}
+		testdata.Missing(t, err)
 	}
 	f, err := infer.ReadFile(path)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/fruitcam/fruitcam/infer"
 	"github.com/fruitcam/fruitcam/infer/native"
 	"github.com/fruitcam/fruitcam/infer/tfl"
+	"github.com/fruitcam/fruitcam/internal/testdata"
 )
 
 // TestRefusals checks that models the native backend cannot run are
@@ -149,11 +150,7 @@ func readFixture(t *testing.T, root, rel string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(root, rel))
 	if err != nil {
-		if fail, msg := MissingFixture(err); fail {
-			t.Fatal(msg)
-		} else {
-			t.Skip(msg)
-		}
+		testdata.Missing(t, err)
 	}
 	return b
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fruitcam/fruitcam/infer/native"
 	"github.com/fruitcam/fruitcam/infer/tfl"
+	"github.com/fruitcam/fruitcam/internal/testdata"
 )
 
 // Bounds that keep one fuzz execution short: a mutated shape can ask for
@@ -107,10 +108,7 @@ func handMadeSeeds() [][]byte {
 // (default ../shared/testdata beside the module root); none when the test
 // data is absent, so the fuzz target still runs on the hand-made seeds.
 func realModels(f *testing.F) []string {
-	root := os.Getenv("FRUITCAM_TESTDATA")
-	if root == "" {
-		root = filepath.Join("..", "..", "..", "shared", "testdata")
-	}
+	root, _ := testdata.Dir()
 	var out []string
 	filepath.WalkDir(filepath.Join(root, "models"), func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".tflite") {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/fruitcam/fruitcam/internal/testdata"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -18,38 +19,7 @@ import (
 // the test, except under CI=true where it means the suite did not run.
 func testdataDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("FRUITCAM_TESTDATA")
-	if dir == "" {
-		root, err := moduleRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir = filepath.Join(filepath.Dir(root), "shared", "testdata")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "models")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("test data not found (set FRUITCAM_TESTDATA): %v", err)
-		}
-		t.Skipf("test data not found (set FRUITCAM_TESTDATA): %v", err)
-	}
-	return dir
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return testdata.Root(t)
 }
 
 // realModel is a model of the shared test data that Parse accepts.
@@ -528,31 +498,25 @@ func FuzzWriteRoundTrip(f *testing.F) {
 
 // fuzzTestdata is testdataDir without skipping: fuzz seeds are optional.
 func fuzzTestdata() string {
-	if dir := os.Getenv("FRUITCAM_TESTDATA"); dir != "" {
-		return dir
-	}
-	root, err := moduleRoot()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(filepath.Dir(root), "shared", "testdata")
+	dir, _ := testdata.Dir()
+	return dir
 }
 
-// crunPath is the real TensorFlow Lite 2.9 runner (.tflite-ref/bin/crun,
-// made by `make ref`): $TFLITE_C_RUN, else the module's .tflite-ref. It
+// crunPath is the real TensorFlow Lite 2.9 runner (.tflite-ref/bin/tflite-c-run,
+// built by `make ref`): $TFLITE_C_RUN, else the module's .tflite-ref. It
 // is an ordinary program, so these checks need no cgo in this package.
 func crunPath(t *testing.T) string {
 	t.Helper()
 	p := os.Getenv("TFLITE_C_RUN")
 	if p == "" {
-		root, err := moduleRoot()
+		root, err := testdata.ModuleRoot()
 		if err != nil {
 			t.Fatal(err)
 		}
-		p = filepath.Join(root, ".tflite-ref", "bin", "crun")
+		p = filepath.Join(root, ".tflite-ref", "bin", "tflite-c-run")
 	}
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("TensorFlow Lite runner not found (set TFLITE_C_RUN): %v", err)
+		testdata.Missing(t, fmt.Errorf("TensorFlow Lite runner not found (make ref builds it; or set TFLITE_C_RUN): %w", err))
 	}
 	return p
 }

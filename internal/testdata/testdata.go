@@ -18,16 +18,16 @@ func Dir() (string, error) {
 	if dir := os.Getenv(EnvVar); dir != "" {
 		return dir, nil
 	}
-	root, err := moduleRoot()
+	root, err := ModuleRoot()
 	if err != nil {
 		return "", err
 	}
 	return filepath.Join(filepath.Dir(root), "shared", "testdata"), nil
 }
 
-// moduleRoot walks up from the working directory (tests run in their
+// ModuleRoot walks up from the working directory (tests run in their
 // package directory) to the directory holding go.mod.
-func moduleRoot() (string, error) {
+func ModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("testdata: %w", err)
@@ -74,4 +74,30 @@ func Path(t testing.TB, rel string) string {
 		t.Skip(err)
 	}
 	return p
+}
+
+// Root returns the fixture root, skipping the test when it is missing,
+// or failing it under CI=true.
+func Root(t testing.TB) string {
+	t.Helper()
+	dir, err := Dir()
+	if err == nil {
+		_, err = os.Stat(filepath.Join(dir, "models"))
+	}
+	if err != nil {
+		Missing(t, fmt.Errorf("testdata: fixtures not found at %s (set %s): %w", dir, EnvVar, err))
+	}
+	return dir
+}
+
+// Missing ends a test whose fixture could not be read: a skip on a
+// developer machine without the test data, a failure under CI=true (a
+// suite that did not run must not pass) or for any error other than a
+// missing file.
+func Missing(t testing.TB, err error) {
+	t.Helper()
+	if Required() || !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	t.Skip(err)
 }

@@ -2,13 +2,13 @@ package tfliteref
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/fruitcam/fruitcam/infer/tfl"
+	"github.com/fruitcam/fruitcam/internal/testdata"
 )
 
 // Options configures one reference run.
@@ -71,32 +71,13 @@ func (r *Result) Median() time.Duration {
 var ErrNoCLibrary = errors.New("tfliteref: this binary was built without the TensorFlow Lite C library; " +
 	"build with CGO_ENABLED=1 -tags tfliteref and CGO_CFLAGS/CGO_LDFLAGS pointing at .tflite-ref/c (see package doc)")
 
-// ModuleRoot finds the directory holding go.mod, starting at the working
-// directory (tests run in their package directory) and walking up.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("tfliteref: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("tfliteref: no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // SharedDir is the shared tooling and test data directory: $FRUITCAM_SHARED,
 // else ../shared beside the module root.
 func SharedDir() (string, error) {
 	if d := os.Getenv("FRUITCAM_SHARED"); d != "" {
 		return d, nil
 	}
-	root, err := ModuleRoot()
+	root, err := testdata.ModuleRoot()
 	if err != nil {
 		return "", err
 	}
@@ -109,7 +90,7 @@ func RefDir() (string, error) {
 	if d := os.Getenv("TFLITE_REF_DIR"); d != "" {
 		return d, nil
 	}
-	root, err := ModuleRoot()
+	root, err := testdata.ModuleRoot()
 	if err != nil {
 		return "", err
 	}
