@@ -34,12 +34,39 @@
 //	acc = Σ A·B + aOff·ΣₖB[n] + bOff·ΣₖA[m] + K·aOff·bOff + bias[n]
 //
 // The inner loop then multiplies raw 8-bit values only (what VPMADDUBSW,
-// VPDPBUSD and SDOT do); the row sums of B, the bias and the constant term
+// VPDPBUSD and SDOT do, and the lanes below); the row sums of B, the bias and the constant term
 // are folded into one int32 per column when the GEMM is set up, and the
 // row sum of A is taken once per row, and only when bOff ≠ 0 (int8 weights
 // are symmetric, so it is skipped there). Go's int32 arithmetic wraps, so
 // the rearranged sum equals the reference sum modulo 2³², hence exactly
 // whenever the reference does not overflow (which TFLite also assumes).
+//
+// # Three products per multiply
+//
+// The portable kernel computes Σₖ A[m][k]·B[n][k] with 64-bit integer
+// multiplies that each yield three products (SIMD within a register).
+// PackInt8 stores, for every k, the weights of three channels, negated, as
+// signed 21-bit lanes of one int64:
+//
+//	W = v₀ + v₁·2²¹ + v₂·2⁴²,   vₗ = −B[n+l][k] ∈ [−127, 128]
+//
+// For an activation a ∈ [−128, 127], a·W = (a·v₀) + (a·v₁)·2²¹ + (a·v₂)·2⁴²
+// as an exact integer identity, and summing such products over k gives
+// T = S₀ + S₁·2²¹ + S₂·2⁴² with Sₗ = Σ a·vₗ. Each a·vₗ lies in
+// [−16384, 16256], so over a chunk of 64 consecutive k every Sₗ lies in
+// [−2²⁰, 2²⁰), the range of a signed 21-bit number (this is why the
+// weights are negated: −128·−128 = +16384 would overflow the lane after 64
+// terms; the negated extreme is −16384, which fits), and |T| < 2⁶² never
+// overflows an int64. The lanes are then recovered exactly: S₀ is T's low
+// 21 bits sign-extended, S₁ those of (T − S₀)/2²¹, and S₂ what remains;
+// no rounding or carry is involved, so each chunk's sums are exact and
+// their int32 total equals the reference loop's, bit for bit. The
+// micro-kernel takes two rows of A against two words (a panel of six
+// channels), so per k it performs four multiplies for twelve products.
+//
+// The requantisation is quant.MultiplyByQuantizedMultiplierHalfUp with its
+// shift decomposition and rounding constant precomputed per channel
+// (quant.Scaler, tested against quant.MultiplyByQuantizedMultiplierHalfUp).
 //
 // # uint8 through the int8 core
 //
