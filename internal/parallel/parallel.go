@@ -1,4 +1,3 @@
-// Package parallel splits loops over a fixed number of goroutines.
 package parallel
 
 import "sync"
