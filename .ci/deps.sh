@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-$(cd .. && pwd)/shared}
 
-pkgs=(qemu-user-static gcc-aarch64-linux-gnu nodejs npm)
+pkgs=(qemu-user-static gcc-aarch64-linux-gnu python3-h5py nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
