@@ -3,8 +3,6 @@ package gemm
 import (
 	"fmt"
 	"math"
-
-	"github.com/fruitcam/fruitcam/internal/parallel"
 )
 
 // Float32Weights is an N×K float32 weight matrix packed for Float32.
@@ -86,11 +84,7 @@ func (g *Float32) K() int { return g.w.k }
 func (g *Float32) Run(threads int, dst []float32, ldc int, a []float32, lda, m int) {
 	g.run = runArgsF{dst: dst, ldc: ldc, a: a, lda: lda, m: m}
 	panels := (g.w.n + nr - 1) / nr
-	if threads <= 1 || m >= 4*threads || panels < 2*threads {
-		parallel.For(threads, m, g.byRowsFn)
-	} else {
-		parallel.For(threads, panels, g.byChannelsFn)
-	}
+	split(threads, m, panels, g.byRowsFn, g.byChannelsFn)
 	g.run = runArgsF{}
 }
 

@@ -3,7 +3,6 @@ package gemm
 import (
 	"fmt"
 
-	"github.com/fruitcam/fruitcam/internal/parallel"
 	"github.com/fruitcam/fruitcam/quant"
 )
 
@@ -204,11 +203,7 @@ func (g *Int8) PadValue() int8 { return int8(-g.aOff) }
 func (g *Int8) Run(threads int, dst []int8, ldc int, a []int8, lda, m int) {
 	g.run = runArgs{dst: dst, ldc: ldc, a: a, lda: lda, m: m}
 	panels := (g.w.n + qnr - 1) / qnr
-	if threads <= 1 || m >= 4*threads || panels < 2*threads {
-		parallel.For(threads, m, g.byRowsFn)
-	} else {
-		parallel.For(threads, panels, g.byChannelsFn)
-	}
+	split(threads, m, panels, g.byRowsFn, g.byChannelsFn)
 	g.run = runArgs{}
 }
 
