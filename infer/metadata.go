@@ -123,3 +123,27 @@ func (f *File) Metadata() (*Metadata, error) {
 	}
 	return md, nil
 }
+
+// SetMetadata stores md as m's fruitcam metadata entry, replacing any
+// earlier one, so a converted model carries its own labels and
+// preprocessing. m is changed in place; its other metadata entries (TFLite's
+// own "min_runtime_version", say) are kept.
+func SetMetadata(m *tfl.Model, md *Metadata) error {
+	data, err := md.Marshal()
+	if err != nil {
+		return err
+	}
+	for i, e := range m.Metadata {
+		if e.Name == MetadataName {
+			m.Metadata = append(m.Metadata[:i:i], m.Metadata[i+1:]...)
+			break
+		}
+	}
+	if len(m.Buffers) == 0 {
+		// Buffer 0 is the empty buffer by convention.
+		m.Buffers = append(m.Buffers, nil)
+	}
+	m.Buffers = append(m.Buffers, data)
+	m.Metadata = append(m.Metadata, tfl.Metadata{Name: MetadataName, Buffer: len(m.Buffers) - 1})
+	return nil
+}

@@ -115,3 +115,33 @@ func FuzzParseMetadata(f *testing.F) {
 		}
 	})
 }
+
+func TestSetMetadataReplaces(t *testing.T) {
+	old, err := (&Metadata{Schema: 1, Name: "old"}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := tinyModel([]tfl.Metadata{{Name: "min_runtime_version", Buffer: 2}, {Name: MetadataName, Buffer: 3}},
+		[]byte("1.5.0\x00"), old)
+	if err := SetMetadata(m, &Metadata{Schema: 1, Name: "new", Labels: []string{"Kiwi"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetMetadata(m, &Metadata{Schema: 1, Labels: []string{""}}); err == nil {
+		t.Error("invalid metadata was stored")
+	}
+	data, err := tfl.Write(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := tfl.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadMetadata(parsed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "new" || len(got.Labels) != 1 || len(parsed.Metadata) != 2 || parsed.Metadata[0].Name != "min_runtime_version" {
+		t.Errorf("read back %+v with entries %+v", got, parsed.Metadata)
+	}
+}
