@@ -11,11 +11,18 @@
 // units and input channels where they can be tracked), because a model whose
 // weights disagree with its config would otherwise convert into a .tflite
 // that fails, or worse runs, with garbage.
+//
+// Reading untrusted files: github.com/scigolib/hdf5 v0.14.0 trusts the
+// sizes stored in the file (for example a group's local-heap size) and
+// allocates them before checking them against the file, so a corrupt .h5
+// can make it ask for a terabyte. In Go that is "fatal error: out of
+// memory", which no recover catches, and the library also panics on some
+// corrupt files. ReadFile turns the library's panics into errors, but only
+// ReadFileIsolated is safe on files from others: it reads in a child
+// process (the same executable, which must call ServeChild first thing in
+// main or TestMain) that caps its own address space at max(2 GiB, 16x the
+// file size) on Linux and is killed after a time limit or when the context
+// ends, so a hostile file costs a clear "the file is corrupt or too large"
+// error rather than the caller. Results and errors come back exactly as
+// ReadFile gives them; the isolation costs ~10-30 ms per file.
 package keras
-
-// Known limit: github.com/scigolib/hdf5 v0.14.0 trusts the sizes stored in
-// the file (for example a group's local-heap size) and allocates them before
-// checking them against the file, so a deliberately corrupted .h5 can make
-// hdf5.Open exhaust memory. This package validates everything it reads, but
-// cannot guard the library's own parsing; only read model files you trust,
-// or read them in a separate process.

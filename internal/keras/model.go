@@ -8,6 +8,10 @@ type Model struct {
 	Inputs  []string // names of the InputLayer layers, in model input order
 	Outputs []string // names of the layers producing the model outputs, in order
 	Layers  []*Layer // topological order: every layer follows its Inbound layers
+	// KerasVersion is the version of Keras that saved the file ("2.4.0",
+	// "3.12.0"), "" when the file does not say. Some activations
+	// (hard_sigmoid) changed their formula between Keras 2 and 3.
+	KerasVersion string
 }
 
 // Layer returns the layer called name, or nil.

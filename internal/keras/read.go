@@ -3,12 +3,14 @@ package keras
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -44,9 +46,9 @@ func ReadFile(path string) (*Model, error) {
 	var m *Model
 	switch {
 	case bytes.HasPrefix(head, hdf5Magic):
-		m, err = readH5(path)
+		m, err = recoverHDF5(path, readH5)
 	case bytes.HasPrefix(head, zipMagic):
-		m, err = readKerasZip(path)
+		m, err = recoverHDF5(path, readKerasZip)
 	default:
 		return nil, fmt.Errorf("keras: %s is neither an HDF5 (.h5) nor a zip (.keras) file", path)
 	}
@@ -54,6 +56,52 @@ func ReadFile(path string) (*Model, error) {
 		return nil, fmt.Errorf("keras: %s: %w", path, trimPrefix(err))
 	}
 	return m, nil
+}
+
+// recoverHDF5 runs read, turning a panic raised inside the HDF5 library
+// into an error: scigolib/hdf5 panics on some corrupt files (slice bounds,
+// negative make sizes), and a corrupt file must give an error. A panic in
+// this package's own code is a bug and is not hidden. Running out of memory
+// is no panic and cannot be caught here; ReadFileIsolated contains that.
+func recoverHDF5(path string, read func(string) (*Model, error)) (m *Model, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if !panickedIn(hdf5Package) {
+				panic(r)
+			}
+			m, err = nil, fmt.Errorf("the file is corrupt: the HDF5 reader failed: %v", r)
+		}
+	}()
+	return read(path)
+}
+
+const (
+	hdf5Package = "github.com/scigolib/hdf5"
+	thisPackage = "github.com/fruitcam/fruitcam/internal/keras."
+)
+
+// panickedIn tells, from within a deferred recover, whether the code that
+// panicked belongs to module pkg: the innermost frame of pkg or of this
+// package below the panic decides (frames of the standard library, such as
+// encoding/binary called by the library, are passed over).
+func panickedIn(pkg string) bool {
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	afterPanic := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			afterPanic = true
+		case afterPanic && strings.HasPrefix(f.Function, pkg):
+			return true
+		case afterPanic && strings.HasPrefix(f.Function, thisPackage):
+			return false
+		}
+		if !more {
+			return false
+		}
+	}
 }
 
 // trimPrefix drops a leading "keras: " so wrapped errors read once.
@@ -78,8 +126,18 @@ func readH5(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read root attributes: %w", err)
 	}
-	var config string
+	var config, version string
 	for _, a := range attrs {
+		if a.Name == "keras_version" {
+			if v, err := a.ReadValue(); err == nil {
+				if s, ok := v.(string); ok {
+					version = s
+				} else if b, ok := v.([]byte); ok {
+					version = string(b)
+				}
+			}
+			continue
+		}
 		if a.Name != "model_config" {
 			continue
 		}
@@ -103,6 +161,7 @@ func readH5(path string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.KerasVersion = version
 	sets, err := datasets(f)
 	if err != nil {
 		return nil, err
@@ -129,13 +188,15 @@ func readKerasZip(path string) (*Model, error) {
 		return nil, fmt.Errorf("cannot open zip: %w", err)
 	}
 	defer zr.Close()
-	var cfgFile, wFile *zip.File
+	var cfgFile, wFile, metaFile *zip.File
 	for _, zf := range zr.File {
 		switch zf.Name {
 		case "config.json":
 			cfgFile = zf
 		case "model.weights.h5":
 			wFile = zf
+		case "metadata.json":
+			metaFile = zf
 		}
 	}
 	if cfgFile == nil {
@@ -151,6 +212,18 @@ func readKerasZip(path string) (*Model, error) {
 	m, err := ParseConfig(config)
 	if err != nil {
 		return nil, err
+	}
+	if metaFile != nil {
+		// metadata.json is informative only: a broken one costs the
+		// version, not the model.
+		if b, err := readZipEntry(metaFile, maxConfigSize); err == nil {
+			var meta struct {
+				KerasVersion string `json:"keras_version"`
+			}
+			if json.Unmarshal(b, &meta) == nil {
+				m.KerasVersion = meta.KerasVersion
+			}
+		}
 	}
 	// The HDF5 reader wants a file name, so extract the weights.
 	tmp, err := os.CreateTemp("", "fruitcam-keras-*.h5")
