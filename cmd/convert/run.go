@@ -25,14 +25,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	threads := fs.Int("threads", 1, "interpreter threads")
 	batch := fs.Int("batch", 0, "resize the batch dimension first (0: keep the model's)")
 	backend := fs.String("backend", infer.BackendNative, "backend: native, tflite or edgetpu")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
 		return err
 	}
-	if *model == "" || *input == "" {
-		return fmt.Errorf("run: --model and --input are required")
-	}
-	if *repeat < 1 {
-		return fmt.Errorf("run: --repeat must be at least 1")
+	switch {
+	case len(pos) > 0:
+		return usagef("unexpected argument %q", pos[0])
+	case *model == "" || *input == "":
+		return usagef("--model and --input are required")
+	case *repeat < 1:
+		return usagef("--repeat must be at least 1")
 	}
 	f, err := infer.ReadFile(*model)
 	if err != nil {
@@ -50,11 +53,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	in, err := os.ReadFile(*input)
 	if err != nil {
-		return fmt.Errorf("run: %w", err)
+		return err
 	}
 	info := e.Inputs()[0]
 	if len(in) != info.Bytes() {
-		return fmt.Errorf("run: %s has %d bytes, input 0 (%s) needs %d", *input, len(in), info, info.Bytes())
+		return fmt.Errorf("%s has %d bytes, input 0 (%s) needs %d", *input, len(in), info, info.Bytes())
 	}
 	copy(e.Input(0), in)
 	ms := make([]float64, 0, *repeat)
@@ -67,7 +70,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	if *output != "" {
 		if err := os.WriteFile(*output, e.Output(0), 0o644); err != nil {
-			return fmt.Errorf("run: %w", err)
+			return err
 		}
 	}
 	sort.Float64s(ms)

@@ -59,7 +59,7 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{[]string{}, 2, "usage"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		{[]string{"run", "--input", short}, 1, "--model and --input are required"},
+		{[]string{"run", "--input", short}, 2, "--model and --input are required"},
 		{[]string{"run", "--model", model, "--input", short}, 1, "has 3 bytes, input 0"},
 		{[]string{"run", "--model", short, "--input", short}, 1, "not a TensorFlow Lite model"},
 		{[]string{"run", "--model", model, "--input", short, "--backend", "tflite"}, 1, "-tags tflite"},
