@@ -29,8 +29,8 @@ build: ## build the agent and converter for this machine into bin/
 test: ## unit tests and offline conformance (golden files), pure Go
 	CGO_ENABLED=0 $(GO) test ./...
 
-race: ## unit tests with the race detector
-	CGO_ENABLED=1 $(GO) test -race ./...
+race: ## unit tests with the race detector (-short: the numerical proofs run in make test)
+	CGO_ENABLED=1 $(GO) test -race -short ./...
 
 lint: ## gofmt and go vet
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
