@@ -77,6 +77,9 @@ func New(m *tfl.Model, opts Options) (*Interpreter, error) {
 			Hint: "control flow (IF/WHILE/CALL) is not in the native backend; the tflite backend runs it"}
 	}
 	sg := &m.Subgraphs[0]
+	if err := checkDataflow(m, sg); err != nil {
+		return nil, err
+	}
 	it := &Interpreter{model: m, keep: opts.KeepTensors}
 	threads := max(opts.Threads, 1)
 	for i := range sg.Tensors {
@@ -165,6 +168,11 @@ func aligned(b []byte) []byte {
 // prepare runs every kernel's prepare in order and plans the arena.
 func (it *Interpreter) prepare() error {
 	scratch := 0
+	for _, t := range it.inputs {
+		if err := checkSize(t); err != nil {
+			return fmt.Errorf("native: input: %w", err)
+		}
+	}
 	for i, k := range it.kernels {
 		n := it.nodes[i]
 		n.scratchSize = 0
@@ -175,10 +183,18 @@ func (it *Interpreter) prepare() error {
 			if o.Type.Size() == 0 {
 				return opError(n, fmt.Errorf("output %q has type %s, which the native backend does not store", o.Name, o.Type))
 			}
+			if err := checkSize(o); err != nil {
+				return opError(n, err)
+			}
 		}
 		scratch = max(scratch, n.scratchSize)
 	}
-	it.plan()
+	if err := it.plan(); err != nil {
+		return err
+	}
+	if scratch > maxArenaBytes {
+		return fmt.Errorf("native: kernels need %d MiB of scratch memory: a malformed model, or far too big for a board", scratch>>20)
+	}
 	if cap(it.scratch) < scratch {
 		it.scratch = alignedBytes(scratch)
 	}
@@ -192,7 +208,7 @@ func (it *Interpreter) prepare() error {
 // lifetimes (first write to last read, in operator order) do not overlap
 // share memory; placement is greedy, largest first, as TFLite's
 // ArenaPlanner does.
-func (it *Interpreter) plan() {
+func (it *Interpreter) plan() error {
 	type live struct {
 		t           *Tensor
 		first, last int
@@ -262,6 +278,9 @@ func (it *Interpreter) plan() {
 		l.off = off
 		placed = append(placed, l)
 		total = max(total, off+l.size)
+		if total > maxArenaBytes {
+			return fmt.Errorf("native: the activations need more than %d MiB: a malformed model, or far too big for a board", maxArenaBytes>>20)
+		}
 	}
 	if cap(it.arena) < total {
 		it.arena = alignedBytes(total)
@@ -271,6 +290,7 @@ func (it *Interpreter) plan() {
 	for _, l := range all {
 		l.t.Data = it.arena[l.off : l.off+l.t.ByteSize() : l.off+l.t.ByteSize()]
 	}
+	return nil
 }
 
 // Inputs returns the model's input tensors in signature order.
