@@ -68,6 +68,7 @@ const (
 	optSub             = 28
 	optSqueeze         = 30
 	optDequantize      = 38
+	optPadV2           = 43
 	optLeakyRelu       = 75
 	optQuantize        = 89
 	optHardSwish       = 91
@@ -89,6 +90,7 @@ var optionless = map[BuiltinOp]bool{
 // look like the converter's.
 var emptyOptions = map[BuiltinOp]uint8{
 	OpPad:        optPad,
+	OpPadV2:      optPadV2,
 	OpTranspose:  optTranspose,
 	OpDequantize: optDequantize,
 	OpQuantize:   optQuantize,

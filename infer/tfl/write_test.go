@@ -241,6 +241,7 @@ func TestWriteOptionsUnionType(t *testing.T) {
 		{OpSub, &ActivationOptions{Activation: ActReluN1To1}, 28},
 		{OpSqueeze, &SqueezeOptions{SqueezeDims: []int{1, 2}}, 30},
 		{OpDequantize, nil, 38},
+		{OpPadV2, nil, 43},
 		{OpLeakyRelu, &LeakyReluOptions{Alpha: 0.5}, 75},
 		{OpQuantize, nil, 89},
 		{OpHardSwish, nil, 91},
