@@ -92,7 +92,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "convert %s: %v\n", c.name, err)
 			return 2
 		}
-		fmt.Fprintf(stderr, "convert %s: %v\n", c.name, err)
+		// Other errors already name their package ("keras: ...",
+		// "inspect: ..."), which says where they come from.
+		fmt.Fprintf(stderr, "convert: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(stderr, "convert: unknown command %q\n", args[0])

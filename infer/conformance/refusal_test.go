@@ -79,7 +79,7 @@ func TestRefusals(t *testing.T) {
 		{
 			name: "keras h5",
 			data: model("keras/go-tflite/xor_model.h5"),
-			want: []string{"not a TensorFlow Lite model", "HDF5", "convert it to .tflite first"},
+			want: []string{"not a TensorFlow Lite model", "HDF5", "convert keras"},
 			is:   func(err error) bool { return errors.Is(err, tfl.ErrNotTFLite) },
 		},
 		{

@@ -84,9 +84,9 @@ func Parse(data []byte) (*Model, error) {
 func sniff(data []byte) string {
 	switch {
 	case bytes.HasPrefix(data, []byte("\x89HDF\r\n\x1a\n")):
-		return "this is an HDF5 file, probably Keras weights: convert it to .tflite first (TensorFlow's TFLiteConverter)"
+		return "this is an HDF5 file, probably a Keras model: convert it first with `convert keras IN.h5 -o OUT.tflite`"
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
-		return "this is a zip file, perhaps a Keras .keras model: convert it to .tflite first (TensorFlow's TFLiteConverter)"
+		return "this is a zip file, perhaps a Keras .keras model: convert it first with `convert keras IN.keras -o OUT.tflite`"
 	case bytes.HasPrefix(data, []byte("\xff\xd8\xff")), bytes.HasPrefix(data, []byte("\x89PNG")), bytes.HasPrefix(data, []byte("BM")):
 		return "this is an image, not a model"
 	}

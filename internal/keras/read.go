@@ -45,6 +45,9 @@ func ReadFile(path string) (*Model, error) {
 	case bytes.HasPrefix(head, zipMagic):
 		m, err = recoverHDF5(path, readKerasZip)
 	default:
+		if len(head) >= 8 && string(head[4:8]) == "TFL3" {
+			return nil, fmt.Errorf("keras: %s is already a TensorFlow Lite model, not a Keras one; `convert quantize` quantises a float .tflite", path)
+		}
 		return nil, fmt.Errorf("keras: %s is neither an HDF5 (.h5) nor a zip (.keras) file", path)
 	}
 	if err != nil {
