@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/fruitcam/fruitcam/internal/cli"
 	"image"
 	"io"
 	"path/filepath"
@@ -45,33 +46,26 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 	fit := fs.String("fit", "", "aspect ratio: squash (stretch) or crop (centre) (default: metadata, else squash)")
 	colorOrder := fs.String("color", "", "channel order: rgb or bgr (default: metadata, else rgb)")
 	softmax := fs.Bool("softmax", false, "apply softmax to outputs that are not already probabilities")
-	if err := parseFlags(fs, args); err != nil {
+	paths, err := cli.ParseFlags(fs, args)
+	if err != nil {
 		return err
 	}
-	paths := fs.Args()
 	switch {
 	case *model == "":
-		return usagef("--model is required")
+		return cli.Usagef("--model is required")
 	case len(paths) == 0:
-		return usagef("no images given")
+		return cli.Usagef("no images given")
 	case *top < 1:
-		return usagef("--top must be at least 1")
+		return cli.Usagef("--top must be at least 1")
 	case *batch < 1:
-		return usagef("--batch must be at least 1")
+		return cli.Usagef("--batch must be at least 1")
 	case *threads < 1:
-		return usagef("--threads must be at least 1")
+		return cli.Usagef("--threads must be at least 1")
 	}
 	// Check the preprocessing names now: a typo is a usage error, not a
 	// model failure.
-	for _, err := range []error{
-		second(preprocess.ParseNormalize(*normalize)),
-		second(preprocess.ParseResize(*resize)),
-		second(preprocess.ParseFit(*fit)),
-		second(preprocess.ParseColorOrder(*colorOrder)),
-	} {
-		if err != nil {
-			return &usageError{msg: err.Error()}
-		}
+	if err := cli.CheckPreprocess(*normalize, *resize, *fit, *colorOrder); err != nil {
+		return err
 	}
 
 	f, err := infer.ReadFile(*model)
@@ -173,5 +167,3 @@ func printResult(w io.Writer, path string, r infer.Result, asJSON, header bool) 
 	}
 	return nil
 }
-
-func second[T any](_ T, err error) error { return err }

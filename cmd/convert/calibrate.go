@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
+	"github.com/fruitcam/fruitcam/internal/cli"
 	"io"
 	"math"
 	"os"
@@ -49,28 +50,28 @@ func (c *calibrationFlags) check() error {
 	switch c.quantize {
 	case "":
 		if c.dir != "" || c.raw != "" {
-			return usagef("--calibrate needs --quantize int8")
+			return cli.Usagef("--calibrate needs --quantize int8")
 		}
 		return nil
 	case "int8":
 	default:
-		return usagef("--quantize %q: only int8 is supported", c.quantize)
+		return cli.Usagef("--quantize %q: only int8 is supported", c.quantize)
 	}
 	switch {
 	case c.dir == "" && c.raw == "":
-		return usagef("--quantize int8 needs --calibrate DIR (images the model will see) or --calibrate-raw")
+		return cli.Usagef("--quantize int8 needs --calibrate DIR (images the model will see) or --calibrate-raw")
 	case c.dir != "" && c.raw != "":
-		return usagef("give --calibrate or --calibrate-raw, not both")
+		return cli.Usagef("give --calibrate or --calibrate-raw, not both")
 	case c.max < 0:
-		return usagef("--calibrate-max must not be negative")
+		return cli.Usagef("--calibrate-max must not be negative")
 	case c.method != string(ptq.MinMax) && c.method != string(ptq.Percentile):
-		return usagef("--calibrate-method %q: want minmax or percentile", c.method)
+		return cli.Usagef("--calibrate-method %q: want minmax or percentile", c.method)
 	case c.percentile <= 50 || c.percentile > 100:
-		return usagef("--percentile %g: want a value in (50, 100]", c.percentile)
+		return cli.Usagef("--percentile %g: want a value in (50, 100]", c.percentile)
 	case c.io != "int8" && c.io != "uint8":
-		return usagef("--io %q: want int8 or uint8", c.io)
+		return cli.Usagef("--io %q: want int8 or uint8", c.io)
 	case c.threads < 1:
-		return usagef("--threads must be at least 1")
+		return cli.Usagef("--threads must be at least 1")
 	}
 	return nil
 }

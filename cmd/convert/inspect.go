@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/fruitcam/fruitcam/internal/cli"
 	"io"
 
 	"github.com/fruitcam/fruitcam/internal/inspect"
@@ -20,12 +21,12 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
-	pos, err := parseFlags(fs, args)
+	pos, err := cli.ParseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("want one model file, got %d arguments (usage: convert inspect MODEL [--json])", len(pos))
+		return cli.Usagef("want one model file, got %d arguments (usage: convert inspect MODEL [--json])", len(pos))
 	}
 	r, err := inspect.ReadFile(pos[0])
 	if err != nil {

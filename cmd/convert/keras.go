@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/fruitcam/fruitcam/internal/cli"
 	"io"
 	"os"
 	"os/signal"
@@ -60,18 +61,18 @@ func cmdKeras(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: convert keras IN.h5|IN.keras -o OUT.tflite [--quantize int8 --calibrate DIR [--io int8|uint8]] [--labels FILE] [flags]")
 		f.fs.PrintDefaults()
 	}
-	pos, err := parseFlags(f.fs, args)
+	pos, err := cli.ParseFlags(f.fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("want one Keras file (.h5 or .keras), got %d arguments", len(pos))
+		return cli.Usagef("want one Keras file (.h5 or .keras), got %d arguments", len(pos))
 	}
 	if err := f.check(); err != nil {
 		return err
 	}
 	if *floatOut != "" && f.cal.quantize == "" {
-		return usagef("--float-out needs --quantize (without it -o is the float model)")
+		return cli.Usagef("--float-out needs --quantize (without it -o is the float model)")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -95,8 +96,8 @@ func cmdKeras(args []string, stdout, stderr io.Writer) error {
 	if res.InputNormalize != "" {
 		// The model normalises its own input (a leading Rescaling); that
 		// layer was folded away and says what the pixels must be.
-		if flagSet(f.fs, "normalize") && normalize != string(res.InputNormalize) {
-			return usagef("the model's leading Rescaling/Normalization layer means --normalize %s, not %s; drop the flag",
+		if cli.IsSet(f.fs, "normalize") && normalize != string(res.InputNormalize) {
+			return cli.Usagef("the model's leading Rescaling/Normalization layer means --normalize %s, not %s; drop the flag",
 				res.InputNormalize, normalize)
 		}
 		normalize = string(res.InputNormalize)
@@ -126,16 +127,16 @@ func cmdKeras(args []string, stdout, stderr io.Writer) error {
 // check validates the shared flags.
 func (f *modelFlags) check() error {
 	if *f.output == "" {
-		return usagef("-o OUT.tflite is required")
+		return cli.Usagef("-o OUT.tflite is required")
 	}
 	if _, err := preprocess.ParseNormalize(*f.normalize); err != nil {
-		return &usageError{msg: err.Error()}
+		return &cli.UsageError{Msg: err.Error()}
 	}
 	if r, err := preprocess.ParseResize(*f.resize); err != nil {
-		return &usageError{msg: err.Error()}
+		return &cli.UsageError{Msg: err.Error()}
 	} else if r == preprocess.Area {
 		// Keras' load_img has no area filter; a model is never trained so.
-		return usagef("--resize area is not a Keras training resize; use nearest or bilinear")
+		return cli.Usagef("--resize area is not a Keras training resize; use nearest or bilinear")
 	}
 	return f.cal.check()
 }

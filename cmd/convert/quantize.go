@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/fruitcam/fruitcam/internal/cli"
 	"io"
 	"os"
 	"os/signal"
@@ -21,12 +22,12 @@ func cmdQuantize(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "Preprocessing and labels come from the model's metadata when it has them; flags override.")
 		f.fs.PrintDefaults()
 	}
-	pos, err := parseFlags(f.fs, args)
+	pos, err := cli.ParseFlags(f.fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return usagef("want one float .tflite file, got %d arguments", len(pos))
+		return cli.Usagef("want one float .tflite file, got %d arguments", len(pos))
 	}
 	if f.cal.quantize == "" {
 		f.cal.quantize = "int8"
@@ -50,16 +51,16 @@ func cmdQuantize(args []string, stdout, stderr io.Writer) error {
 	if old != nil {
 		// What the model says about itself wins over flag defaults, not
 		// over flags given.
-		if !flagSet(f.fs, "normalize") && old.Normalize != "" {
+		if !cli.IsSet(f.fs, "normalize") && old.Normalize != "" {
 			*f.normalize = old.Normalize
 		}
-		if !flagSet(f.fs, "resize") && old.Resize != "" {
+		if !cli.IsSet(f.fs, "resize") && old.Resize != "" {
 			*f.resize = old.Resize
 		}
-		if !flagSet(f.fs, "name") && old.Name != "" {
+		if !cli.IsSet(f.fs, "name") && old.Name != "" {
 			*f.name = old.Name
 		}
-		if !flagSet(f.fs, "version") {
+		if !cli.IsSet(f.fs, "version") {
 			*f.version = old.Version
 		}
 	}

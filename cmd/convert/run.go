@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/fruitcam/fruitcam/internal/cli"
 	"io"
 	"os"
 	"sort"
@@ -25,17 +26,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	threads := fs.Int("threads", 1, "interpreter threads")
 	batch := fs.Int("batch", 0, "resize the batch dimension first (0: keep the model's)")
 	backend := fs.String("backend", infer.BackendNative, "backend: native, tflite or edgetpu")
-	pos, err := parseFlags(fs, args)
+	pos, err := cli.ParseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	switch {
 	case len(pos) > 0:
-		return usagef("unexpected argument %q", pos[0])
+		return cli.Usagef("unexpected argument %q", pos[0])
 	case *model == "" || *input == "":
-		return usagef("--model and --input are required")
+		return cli.Usagef("--model and --input are required")
 	case *repeat < 1:
-		return usagef("--repeat must be at least 1")
+		return cli.Usagef("--repeat must be at least 1")
 	}
 	f, err := infer.ReadFile(*model)
 	if err != nil {

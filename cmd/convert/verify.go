@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/fruitcam/fruitcam/internal/cli"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/fruitcam/fruitcam/infer"
-	"github.com/fruitcam/fruitcam/infer/preprocess"
 	"github.com/fruitcam/fruitcam/internal/dataset"
 	"github.com/fruitcam/fruitcam/internal/verify"
 )
@@ -42,32 +42,25 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	threads := fs.Int("threads", 0, "workers, each running both models on its share of the images (0: all cores)")
 	batch := fs.Int("batch", 16, "images per invocation")
 	quiet := fs.Bool("quiet", false, "no progress output")
-	pos, err := parseFlags(fs, args)
+	pos, err := cli.ParseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	switch {
 	case len(pos) > 0:
-		return usagef("unexpected argument %q (the images folder goes in --images)", pos[0])
+		return cli.Usagef("unexpected argument %q (the images folder goes in --images)", pos[0])
 	case *floatPath == "" || *quantPath == "" || *images == "":
-		return usagef("--float, --quant and --images are required")
+		return cli.Usagef("--float, --quant and --images are required")
 	case *maxImages < 0:
-		return usagef("--max must not be negative")
+		return cli.Usagef("--max must not be negative")
 	case *threads < 0:
-		return usagef("--threads must not be negative")
+		return cli.Usagef("--threads must not be negative")
 	case *batch < 1:
-		return usagef("--batch must be at least 1")
+		return cli.Usagef("--batch must be at least 1")
 	}
 	// A typo in a preprocessing name is a usage error, not a model failure.
-	for _, err := range []error{
-		second(preprocess.ParseNormalize(*normalize)),
-		second(preprocess.ParseResize(*resize)),
-		second(preprocess.ParseFit(*fit)),
-		second(preprocess.ParseColorOrder(*colorOrder)),
-	} {
-		if err != nil {
-			return usagef("%v", err)
-		}
+	if err := cli.CheckPreprocess(*normalize, *resize, *fit, *colorOrder); err != nil {
+		return err
 	}
 	opts := verify.Options{Normalize: *normalize, Resize: *resize, Fit: *fit, ColorOrder: *colorOrder, Threads: *threads, Batch: *batch}
 	if *labelsPath != "" {
@@ -132,5 +125,3 @@ func writeChartFile(path string, r *verify.Report) error {
 	}
 	return nil
 }
-
-func second[T any](_ T, err error) error { return err }

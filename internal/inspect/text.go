@@ -3,6 +3,7 @@ package inspect
 import (
 	"bufio"
 	"fmt"
+	"github.com/fruitcam/fruitcam/internal/texttable"
 	"io"
 	"path/filepath"
 	"strconv"
@@ -121,7 +122,7 @@ func WriteText(w io.Writer, r *Report) error {
 			rows = append(rows, []string{strconv.Itoa(t.Index), t.Type, shapeString(t.Shape, t.Signature),
 				group(t.Bytes), c, quantString(t.Quant), t.Name})
 		}
-		table(b, rows, map[int]bool{0: true, 3: true})
+		texttable.Write(b, rows, map[int]bool{0: true, 3: true})
 	}
 
 	e := r.EdgeTPU
@@ -196,31 +197,4 @@ func group(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
-}
-
-// table writes rows in aligned columns; right-aligned columns are marked
-// in right. The last column is not padded.
-func table(w io.Writer, rows [][]string, right map[int]bool) {
-	widths := make([]int, len(rows[0]))
-	for _, r := range rows {
-		for i, c := range r {
-			widths[i] = max(widths[i], len(c))
-		}
-	}
-	for _, r := range rows {
-		var b strings.Builder
-		b.WriteString(" ")
-		for i, c := range r {
-			b.WriteByte(' ')
-			switch {
-			case i == len(r)-1:
-				b.WriteString(c)
-			case right[i]:
-				b.WriteString(strings.Repeat(" ", widths[i]-len(c)) + c)
-			default:
-				b.WriteString(c + strings.Repeat(" ", widths[i]-len(c)))
-			}
-		}
-		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
-	}
 }

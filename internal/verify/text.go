@@ -3,10 +3,10 @@ package verify
 import (
 	"bufio"
 	"fmt"
+	"github.com/fruitcam/fruitcam/internal/texttable"
 	"io"
 	"path/filepath"
 	"strconv"
-	"strings"
 )
 
 // WriteText prints r for people: what was compared, agreement, accuracy
@@ -44,7 +44,7 @@ func WriteText(w io.Writer, r *Report) error {
 		for _, c := range a.PerClass {
 			rows = append(rows, []string{c.Class, strconv.Itoa(c.Images), pct(c.Accuracy[0]), pct(c.Accuracy[1])})
 		}
-		table(b, rows, map[int]bool{1: true, 2: true, 3: true})
+		texttable.Write(b, rows, map[int]bool{1: true, 2: true, 3: true})
 		for m, cm := range a.Confusion {
 			p("\nconfusion matrix, %s (rows: true class; columns: predicted label, numbered as the rows):\n", r.Models[m].Name)
 			writeMatrix(b, cm)
@@ -99,7 +99,7 @@ func writeMatrix(w io.Writer, m *Matrix) {
 		row = append(row, strconv.Itoa(m.RowTotal(i)))
 		rows = append(rows, row)
 	}
-	table(w, rows, right)
+	texttable.Write(w, rows, right)
 }
 
 func colHead(j int, name string) string {
@@ -107,28 +107,4 @@ func colHead(j int, name string) string {
 		return "oth"
 	}
 	return strconv.Itoa(j)
-}
-
-// table writes rows in aligned columns, right-aligning those in right.
-func table(w io.Writer, rows [][]string, right map[int]bool) {
-	widths := make([]int, len(rows[0]))
-	for _, r := range rows {
-		for i, c := range r {
-			widths[i] = max(widths[i], len(c))
-		}
-	}
-	for _, r := range rows {
-		var b strings.Builder
-		b.WriteString(" ")
-		for i, c := range r {
-			b.WriteByte(' ')
-			pad := strings.Repeat(" ", widths[i]-len(c))
-			if right[i] {
-				b.WriteString(pad + c)
-			} else {
-				b.WriteString(c + pad)
-			}
-		}
-		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
-	}
 }
