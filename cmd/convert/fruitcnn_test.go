@@ -84,7 +84,7 @@ func TestFruitCNN(t *testing.T) {
 			t.Fatal(err)
 		}
 		inputs = append(inputs, in)
-		ref, err := kerasref.Forward(km, [][]float32{float32s(in)})
+		ref, err := kerasref.Forward(km, [][]float32{tfliteref.BytesFloat32(in)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +97,7 @@ func TestFruitCNN(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		theirs := float32s(outs[0])
+		theirs := tfliteref.BytesFloat32(outs[0])
 		for k := range ref[0] {
 			worst = max(worst, math.Abs(float64(ours[k]-ref[0][k])), math.Abs(float64(theirs[k]-ref[0][k])))
 		}

@@ -127,14 +127,6 @@ func runBoth(t *testing.T, path string) (ours, theirs []byte, m *tfl.Model, md *
 	return slices.Clone(it.Outputs()[0].Data), outs[0], m, md
 }
 
-func float32s(b []byte) []float32 {
-	out := make([]float32, len(b)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return out
-}
-
 // TestKerasEndToEnd converts every Keras file we have to float and int8
 // models through the command line, and runs each in our engine and in the
 // real TensorFlow Lite runtime.
@@ -172,7 +164,7 @@ func TestKerasEndToEnd(t *testing.T) {
 			if md.Version != "7" || md.Converter != converterName || len(md.Labels) != tt.labels {
 				t.Errorf("float metadata %+v, want version 7, %d labels", md, tt.labels)
 			}
-			a, b := float32s(ours), float32s(theirs)
+			a, b := tfliteref.BytesFloat32(ours), tfliteref.BytesFloat32(theirs)
 			for i := range a {
 				if d := math.Abs(float64(a[i] - b[i])); d > 1e-5 {
 					t.Errorf("float output %d: ours %g, TFLite %g", i, a[i], b[i])

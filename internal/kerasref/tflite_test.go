@@ -2,7 +2,6 @@ package kerasref_test
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"image"
 	_ "image/jpeg"
@@ -86,7 +85,7 @@ func TestMatchesTensorFlow(t *testing.T) {
 					}
 					took := time.Since(start)
 					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-					raw, err := tfliteref.RunCLI(ctx, crun, run.twin, [][]byte{f32bytes(x)}, 0)
+					raw, err := tfliteref.RunCLI(ctx, crun, run.twin, [][]byte{tfliteref.Float32Bytes(x)}, 0)
 					cancel()
 					if err != nil {
 						t.Fatal(err)
@@ -95,7 +94,7 @@ func TestMatchesTensorFlow(t *testing.T) {
 						t.Fatalf("%s %s: TFLite gave %d outputs, Forward %d", names[s], run.what, len(raw), len(got))
 					}
 					for o := range raw {
-						want := bytesF32(raw[o])
+						want := tfliteref.BytesFloat32(raw[o])
 						if len(want) != len(got[o]) {
 							t.Fatalf("%s %s %d: TFLite gave %d values, Forward %d", names[s], run.what, o, len(want), len(got[o]))
 						}
@@ -183,22 +182,6 @@ func loadImage(t *testing.T, path string, size int, scale float32) []float32 {
 		}
 	}
 	return out
-}
-
-func f32bytes(v []float32) []byte {
-	b := make([]byte, 4*len(v))
-	for i, f := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
-	}
-	return b
-}
-
-func bytesF32(b []byte) []float32 {
-	v := make([]float32, len(b)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return v
 }
 
 // round shortens values for the log.

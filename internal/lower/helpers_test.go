@@ -2,7 +2,6 @@ package lower
 
 import (
 	"context"
-	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -120,7 +119,7 @@ func runRef(t *testing.T, data []byte, inputs [][]float32, n int) [][]float32 {
 	defer cancel()
 	var raw [][]byte
 	for _, in := range inputs {
-		raw = append(raw, floatBytes(in))
+		raw = append(raw, tfliteref.Float32Bytes(in))
 	}
 	outs, err := tfliteref.RunCLI(ctx, crun(t), data, raw, n)
 	if err != nil {
@@ -128,25 +127,9 @@ func runRef(t *testing.T, data []byte, inputs [][]float32, n int) [][]float32 {
 	}
 	var res [][]float32
 	for _, o := range outs {
-		res = append(res, bytesFloat(o))
+		res = append(res, tfliteref.BytesFloat32(o))
 	}
 	return res
-}
-
-func floatBytes(v []float32) []byte {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
-	return b
-}
-
-func bytesFloat(b []byte) []float32 {
-	v := make([]float32, len(b)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return v
 }
 
 // maxDiff is the largest |a-b| over all outputs; shapes must agree.

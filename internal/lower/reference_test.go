@@ -2,6 +2,7 @@ package lower
 
 import (
 	"fmt"
+	"github.com/fruitcam/fruitcam/internal/tfliteref"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -51,7 +52,7 @@ func fruitImages(t *testing.T, n, h, w int, norm preprocess.Normalize) [][]float
 		if err := p.Into(buf, 0, img); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, bytesFloat(buf))
+		out = append(out, tfliteref.BytesFloat32(buf))
 	}
 	if len(out) == 0 {
 		t.Fatal("no fruits360 images")

@@ -3,7 +3,9 @@ package tfliteref
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,4 +71,23 @@ func RunCLI(ctx context.Context, crun string, model []byte, inputs [][]byte, bat
 		outs = append(outs, b)
 	}
 	return outs, nil
+}
+
+// Float32Bytes encodes float32 values as the raw little-endian bytes of a
+// tensor, as RunCLI takes them.
+func Float32Bytes(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
+}
+
+// BytesFloat32 decodes a float32 tensor's raw bytes, as RunCLI returns them.
+func BytesFloat32(b []byte) []float32 {
+	v := make([]float32, len(b)/4)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v
 }
