@@ -44,6 +44,30 @@ func FuzzForward(f *testing.F) {
 				return
 			}
 		}
+		// Bound the work too, not only the memory: a stack of 16x16
+		// kernels with 16 filters over a large input is valid but takes
+		// seconds, and a slow input makes the fuzzer miss its deadline.
+		elems := 1
+		for _, l := range m.Layers {
+			if l.Class == "InputLayer" {
+				for _, d := range l.Shape[1:] {
+					elems *= max(d, 1)
+					if elems > 1<<12 {
+						return
+					}
+				}
+			}
+		}
+		work := 0
+		for _, l := range m.Layers {
+			if max(l.PoolSize[0], l.PoolSize[1], l.Strides[0], l.Strides[1]) > 16 {
+				return
+			}
+			work += elems * max(l.KernelSize[0], 1) * max(l.KernelSize[1], 1) * max(l.Filters, l.Units, l.DepthMultiplier, 1) * 8
+			if work > 1<<24 {
+				return
+			}
+		}
 		for _, l := range m.Layers {
 			k := l.KernelSize
 			c := next()
