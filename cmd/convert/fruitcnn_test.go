@@ -13,6 +13,7 @@ import (
 	"github.com/fruitcam/fruitcam/infer/preprocess"
 	"github.com/fruitcam/fruitcam/infer/tfl"
 	"github.com/fruitcam/fruitcam/internal/dataset"
+	"github.com/fruitcam/fruitcam/internal/inspect"
 	"github.com/fruitcam/fruitcam/internal/keras"
 	"github.com/fruitcam/fruitcam/internal/keras/kerastest"
 	"github.com/fruitcam/fruitcam/internal/kerasref"
@@ -141,4 +142,36 @@ func qClassifier(f *infer.File) (*infer.Classifier, error) {
 		return nil, err
 	}
 	return infer.NewClassifier(e, md, infer.ClassifierOptions{Graph: f.Model})
+}
+
+// TestFruitCNNEdgeTPU: with --edgetpu the workshop CNN's LeakyReLU becomes
+// PRELU, and the int8 model is one the Edge TPU runs whole; without it
+// the compiler would stop at LEAKY_RELU.
+func TestFruitCNNEdgeTPU(t *testing.T) {
+	h5 := kerastest.FruitCNN(t)
+	train := testdata.Path(t, "images/fruits360/Training")
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		flags   []string
+		verdict string
+	}{
+		{nil, inspect.Partial},
+		{[]string{"--edgetpu"}, inspect.Compatible},
+	} {
+		q := filepath.Join(dir, "q.tflite")
+		mustConvert(t, append([]string{"keras", h5, "-o", q, "--quantize", "int8", "--calibrate", train, "--calibrate-max", "16", "--quiet"}, tt.flags...)...)
+		f, err := infer.ReadFile(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := inspect.CheckEdgeTPU(f.Model); v.Verdict != tt.verdict {
+			t.Errorf("%v: Edge TPU verdict %s (%s), want %s", tt.flags, v.Verdict, v.Summary, tt.verdict)
+		}
+		ours, theirs, _, _ := runBoth(t, q)
+		for i := range ours {
+			if d := int(ours[i]) - int(theirs[i]); d < -1 || d > 1 {
+				t.Errorf("%v: output %d: ours %d, TFLite %d", tt.flags, i, ours[i], theirs[i])
+			}
+		}
+	}
 }

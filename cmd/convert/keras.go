@@ -56,6 +56,7 @@ func newModelFlags(name string, stderr io.Writer) *modelFlags {
 func cmdKeras(args []string, stdout, stderr io.Writer) error {
 	f := newModelFlags("keras", stderr)
 	floatOut := f.fs.String("float-out", "", "with --quantize, also write the float model to this `file`")
+	edgetpu := f.fs.Bool("edgetpu", false, "lower for the Edge TPU: LeakyReLU becomes PRELU, which the Edge TPU runs (TensorFlow writes LEAKY_RELU, which it does not)")
 	verbose := f.fs.Bool("v", false, "list every rewrite (folded batch norms, fused activations, removed dropouts)")
 	f.fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: convert keras IN.h5|IN.keras -o OUT.tflite [--quantize int8 --calibrate DIR [--io int8|uint8]] [--labels FILE] [flags]")
@@ -83,7 +84,7 @@ func cmdKeras(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, err := lower.Lower(km, lower.Options{Description: converterName + ": " + filepath.Base(in)})
+	res, err := lower.Lower(km, lower.Options{Description: converterName + ": " + filepath.Base(in), EdgeTPU: *edgetpu})
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}

@@ -17,6 +17,7 @@ var activationOps = map[tfl.BuiltinOp]newKernel{
 	tfl.OpRelu6:      newRelu6,
 	tfl.OpReluN1To1:  newReluN1To1,
 	tfl.OpLeakyRelu:  newLeakyRelu,
+	tfl.OpPrelu:      newPrelu,
 	tfl.OpHardSwish:  newHardSwish,
 	tfl.OpQuantize:   newQuantize,
 	tfl.OpDequantize: newDequantize,

@@ -77,6 +77,7 @@ const (
 	OpMean           BuiltinOp = 40
 	OpSub            BuiltinOp = 41
 	OpSqueeze        BuiltinOp = 43
+	OpPrelu          BuiltinOp = 54
 	OpPadV2          BuiltinOp = 60
 	OpLeakyRelu      BuiltinOp = 98
 	OpQuantize       BuiltinOp = 114

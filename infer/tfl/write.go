@@ -81,6 +81,7 @@ var optionless = map[BuiltinOp]bool{
 	OpRelu:     true,
 	20:         true, // RELU_N1_TO_1
 	OpRelu6:    true,
+	OpPrelu:    true,
 	28:         true, // TANH
 	152:        true, // RELU_0_TO_1
 }

@@ -2,6 +2,7 @@ package lower
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/fruitcam/fruitcam/infer/tfl"
@@ -60,8 +61,49 @@ func (lw *lowerer) activation(l *keras.Layer, act string, v *value, name string)
 		Fix: "use relu, relu6, leaky_relu, sigmoid, tanh, softmax, swish, hard_swish or linear"}
 }
 
+// leakyRelu lowers x for x > 0, alpha*x otherwise: LEAKY_RELU, or with
+// Options.EdgeTPU a PRELU whose constant alpha repeats the slope once per
+// channel.
 func (lw *lowerer) leakyRelu(l *keras.Layer, v *value, alpha float64, name string) *value {
-	return lw.unary(tfl.OpLeakyRelu, v, name, l.Name, &tfl.LeakyReluOptions{Alpha: float32(alpha)})
+	// The model tensor is [batch, v.shape...]; TFLite broadcasts PRELU's
+	// alpha up to rank 4 only, so deeper tensors keep LEAKY_RELU.
+	if !lw.opts.EdgeTPU || len(v.shape)+1 > preluMaxRank {
+		if lw.opts.EdgeTPU {
+			lw.notef("%s (LeakyReLU) kept as LEAKY_RELU: its %d-dimensional output is beyond PRELU's %d", l.Name, len(v.shape)+1, preluMaxRank)
+		}
+		return lw.unary(tfl.OpLeakyRelu, v, name, l.Name, &tfl.LeakyReluOptions{Alpha: float32(alpha)})
+	}
+	shape := preluAlphaShape(v.shape)
+	slopes := make([]float32, shape[len(shape)-1])
+	for i := range slopes {
+		slopes[i] = float32(alpha)
+	}
+	a := lw.g.constF(name+"/alpha", shape, slopes)
+	t := lw.g.activation(name, v.shape)
+	i := lw.g.addOp(tfl.OpPrelu, []int{v.t, a}, []int{t}, nil)
+	lw.notef("%s (LeakyReLU %g) lowered to PRELU with a constant alpha %v for the Edge TPU", l.Name, alpha, shape)
+	return &value{t: t, shape: slices.Clone(v.shape), owner: l.Name, op: i}
+}
+
+// preluMaxRank is the highest rank TFLite's PRELU broadcasts alpha to
+// (BroadcastPrelu4DSlow).
+const preluMaxRank = 4
+
+// preluAlphaShape is the alpha shape for an input of per-example shape s:
+// 1 everywhere but the channels, [1, 1, C] for [H, W, C], as Keras'
+// PReLU(shared_axes=[1, 2]) has it. The Edge TPU compiler takes PRELU only
+// with such an alpha (only the innermost dimension above 1), and TFLite
+// broadcasts it over the batch and the spatial dimensions.
+func preluAlphaShape(s []int) []int {
+	if len(s) == 0 {
+		return []int{1}
+	}
+	out := make([]int, len(s))
+	for i := range out {
+		out[i] = 1
+	}
+	out[len(s)-1] = s[len(s)-1]
+	return out
 }
 
 // hardSigmoid lowers Keras' hard_sigmoid, whose formula changed with

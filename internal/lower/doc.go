@@ -15,7 +15,8 @@
 //	BatchNormalization      folded into the producer, else MUL then ADD (see below)
 //	Activation, ReLU, ...   RELU, RELU6, LOGISTIC, TANH, SOFTMAX (beta 1), LEAKY_RELU,
 //	                        HARD_SWISH; swish/silu = MUL(x, LOGISTIC(x)); ReLU(max_value=1) =
-//	                        RELU(RELU_N1_TO_1(x)); hard_sigmoid per Keras version (below)
+//	                        RELU(RELU_N1_TO_1(x)); hard_sigmoid per Keras version (below);
+//	                        LeakyReLU with Options.EdgeTPU: PRELU, constant alpha (below)
 //	MaxPooling2D            MAX_POOL_2D
 //	AveragePooling2D        AVERAGE_POOL_2D (SAME padding averages real elements only, as Keras)
 //	GlobalAveragePooling2D  MEAN over axes [1, 2], keep_dims as the layer's keepdims
@@ -92,4 +93,24 @@
 // relu6(x + 3)/6 (ADD with fused RELU6, MUL); the version comes from
 // keras.Model.KerasVersion and a file that does not record it is refused.
 // Keras 3's leaky_relu activation has slope 0.2.
+//
+// # Edge TPU
+//
+// The Edge TPU compiler maps PRELU but not LEAKY_RELU, and cuts the graph
+// at the first operator it cannot map: everything after it runs on the
+// CPU. With Options.EdgeTPU, LeakyReLU(a) - the layer, ReLU with a
+// negative_slope and the leaky_relu activation - becomes PRELU(x, alpha)
+// with a constant alpha that repeats float32(a) once per channel, shaped
+// 1 everywhere but the last dimension: [1, 1, C] for an [N, H, W, C] map
+// (Keras' PReLU with shared_axes=[1, 2]), [C] for a dense layer's
+// [N, C]. That is the alpha shape the compiler requires (only the
+// innermost dimension above 1), and TFLite broadcasts it over the batch
+// and spatial dimensions. PRELU computes x for x >= 0 and a·x otherwise,
+// LEAKY_RELU x for x > 0 and a·x otherwise: the same values (at 0 both
+// give 0). PRELU is version 1, the only version TFLite 2.9 registers.
+// Quantised, PRELU's alpha is an int8 constant of its own and its kernel
+// multiplies codes where LEAKY_RELU's applies a fixed multiplier, so the
+// two int8 models may differ by a step where rounding falls differently.
+// TFLite broadcasts PRELU's alpha up to rank 4 only; a LeakyReLU on a
+// deeper tensor stays LEAKY_RELU, with a note. Nothing else changes.
 package lower

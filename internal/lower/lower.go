@@ -16,6 +16,13 @@ type Options struct {
 	// Description is written as the model's description, e.g.
 	// "fruitcam-convert: fruits.h5". Empty writes none.
 	Description string
+	// EdgeTPU lowers LeakyReLU (the layer, ReLU(negative_slope=a) and the
+	// leaky_relu activation) to PRELU with a constant alpha instead of
+	// LEAKY_RELU, which the Edge TPU compiler does not map: the same
+	// values, but the graph is not cut there. Off by default, since
+	// LEAKY_RELU is what TensorFlow's converter writes and needs no alpha
+	// tensor. See the package documentation.
+	EdgeTPU bool
 }
 
 // Result is a lowered model.
@@ -46,7 +53,7 @@ func Lower(m *keras.Model, opts Options) (*Result, error) {
 	if len(m.Inputs) == 0 || len(m.Outputs) == 0 {
 		return nil, errors.New("lower: the Keras model has no inputs or no outputs")
 	}
-	lw := &lowerer{m: m, res: &Result{}, vals: map[string]*value{},
+	lw := &lowerer{m: m, opts: opts, res: &Result{}, vals: map[string]*value{},
 		byName: make(map[string]*keras.Layer, len(m.Layers))}
 	for i, l := range m.Layers {
 		if l == nil {
@@ -121,6 +128,7 @@ type foldTarget struct {
 
 type lowerer struct {
 	m      *keras.Model
+	opts   Options
 	res    *Result
 	g      graph
 	byName map[string]*keras.Layer

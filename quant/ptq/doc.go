@@ -58,8 +58,11 @@
 // onto the accumulator; where a bias would not fit in half the int32
 // range, the weight scale is widened first, as TensorFlow's
 // AdjustWeightsForBiasScale does. Float constants read by ADD, SUB and MUL
-// (a folded batch normalisation, say) are quantised like activations,
-// from their own values (TensorFlow's quantize_input_as_activations).
+// (a folded batch normalisation, say) and PRELU's alpha are quantised like
+// activations, from their own values (TensorFlow's
+// quantize_input_as_activations; for PRELU's alpha TensorFlow uses a
+// symmetric weight instead, which wastes half the codes on an alpha that is
+// never negative).
 //
 // # The written model
 //

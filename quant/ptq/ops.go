@@ -61,6 +61,7 @@ var rules = map[tfl.BuiltinOp]opRule{
 	tfl.OpRelu6:         {kind: kindFree, data: []int{0}},
 	tfl.OpReluN1To1:     {kind: kindFree, data: []int{0}},
 	tfl.OpLeakyRelu:     {kind: kindFree, data: []int{0}},
+	tfl.OpPrelu:         {kind: kindFree, data: []int{0, 1}}, // constant alpha quantised like ADD's constants (asymmetric, from its values)
 	tfl.OpHardSwish:     {kind: kindFree, data: []int{0}},
 	tfl.OpMaxPool2D:     {kind: kindShare, data: []int{0}},
 	tfl.OpAveragePool2D: {kind: kindShare, data: []int{0}},
@@ -204,7 +205,7 @@ func checkOp(m *tfl.Model, i int) (*opRule, error) {
 	if !ok || code.Builtin == tfl.OpCustom {
 		return nil, fail("no int8 quantisation rule for this operator (supported: CONV_2D, DEPTHWISE_CONV_2D, " +
 			"FULLY_CONNECTED, ADD, SUB, MUL, MEAN, CONCATENATION, MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE, SQUEEZE, " +
-			"PAD, TRANSPOSE, SOFTMAX, LOGISTIC, TANH, RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, HARD_SWISH)")
+			"PAD, TRANSPOSE, SOFTMAX, LOGISTIC, TANH, RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, PRELU, HARD_SWISH)")
 	}
 	if len(op.Outputs) != 1 {
 		return nil, fail("%d outputs, want 1", len(op.Outputs))
@@ -337,6 +338,6 @@ func opVersion(code tfl.BuiltinOp, op *tfl.Operator, ts []tfl.Tensor) int32 {
 		tfl.OpRelu, tfl.OpRelu6, tfl.OpLogistic, tfl.OpTanh:
 		return 2
 	}
-	// RESHAPE, SQUEEZE, LEAKY_RELU, HARD_SWISH, RELU_N1_TO_1, QUANTIZE.
+	// RESHAPE, SQUEEZE, LEAKY_RELU, PRELU, HARD_SWISH, RELU_N1_TO_1, QUANTIZE.
 	return 1
 }
