@@ -51,6 +51,12 @@ func ReadFile(path string) (*Model, error) {
 		return nil, fmt.Errorf("keras: %s is neither an HDF5 (.h5) nor a zip (.keras) file", path)
 	}
 	if err != nil {
+		var unsup *UnsupportedLayerError
+		if errors.As(err, &unsup) {
+			// Keep the typed error (callers test for it) and its own
+			// "keras:" prefix; name the file after it.
+			return nil, fmt.Errorf("%w (in %s)", err, path)
+		}
 		return nil, fmt.Errorf("keras: %s: %w", path, trimPrefix(err))
 	}
 	return m, nil
@@ -104,10 +110,6 @@ func panickedIn(pkg string) bool {
 
 // trimPrefix drops a leading "keras: " so wrapped errors read once.
 func trimPrefix(err error) error {
-	var unsup *UnsupportedLayerError
-	if errors.As(err, &unsup) {
-		return err
-	}
 	if s, ok := strings.CutPrefix(err.Error(), "keras: "); ok {
 		return errors.New(s)
 	}

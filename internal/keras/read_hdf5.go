@@ -91,12 +91,20 @@ func readKerasWeights(m *Model, path string) error {
 	if err != nil {
 		return err
 	}
+	groups := kerasVarGroups(m)
+	byName := make(map[string]string, len(m.Layers))
+	for _, l := range m.Layers {
+		byName[l.Name] = l.Name
+	}
+	if varGroupsPresent(sets, byName) > varGroupsPresent(sets, groups) {
+		// Not Keras' own naming: a file written by another tool that
+		// names the groups after the layers.
+		groups = byName
+	}
 	for _, l := range m.Layers {
 		var found []storedWeight
-		// Keras 3.0 wrote "_layer_checkpoint_dependencies", later
-		// versions "layers".
-		for _, p := range []string{"/layers/", "/_layer_checkpoint_dependencies/"} {
-			if found, err = readUnder(sets, p+l.Name+"/vars/"); err != nil {
+		for _, p := range varPrefixes(groups[l.Name]) {
+			if found, err = readUnder(sets, p); err != nil {
 				return fmt.Errorf("layer %q: %w", l.Name, err)
 			}
 			if len(found) > 0 {
@@ -108,6 +116,67 @@ func readKerasWeights(m *Model, path string) error {
 		}
 	}
 	return nil
+}
+
+// kerasVarGroups returns, for each layer, the group under layers/ that
+// holds its variables in a .keras model.weights.h5. Keras names that group
+// after the layer's class, not the layer: the class in snake case,
+// numbered per class in model.layers order (conv2d, conv2d_1, ...; Keras
+// 3 saving_lib._save_container_state, and tf.keras 2.13+ before it). The
+// two agree only for default names in a fresh session; a model built
+// twice in one notebook has layers conv2d_2, conv2d_3 stored as conv2d,
+// conv2d_1. m.Layers keeps the config's order, which is model.layers'
+// (the InputLayer a Sequential leaves out of model.layers is the only
+// layer of its class, so it shifts no numbering).
+func kerasVarGroups(m *Model) map[string]string {
+	groups := make(map[string]string, len(m.Layers))
+	used := map[string]int{}
+	for _, l := range m.Layers {
+		key := snakeCase(l.Class)
+		if n, seen := used[key]; seen {
+			used[key] = n + 1
+			key = fmt.Sprintf("%s_%d", key, n+1)
+		} else {
+			used[key] = 0
+		}
+		groups[l.Name] = key
+	}
+	return groups
+}
+
+// varPrefixes are the places a layer's variables may be: Keras 3 writes
+// "layers"; tf.keras 2.13 wrote "_layer_checkpoint_dependencies", which
+// Keras 3's loader still reads.
+func varPrefixes(group string) []string {
+	return []string{"/layers/" + group + "/vars/", "/_layer_checkpoint_dependencies/" + group + "/vars/"}
+}
+
+// varGroupsPresent counts the layers whose group holds any dataset.
+func varGroupsPresent(sets []namedDataset, groups map[string]string) int {
+	n := 0
+	for _, g := range groups {
+		for _, p := range varPrefixes(g) {
+			if hasPrefix(sets, p) {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+var (
+	nonWordRe = regexp.MustCompile(`\W+`)
+	capWordRe = regexp.MustCompile(`(.)([A-Z][a-z]+)`)
+	lowerUpRe = regexp.MustCompile(`([a-z])([A-Z])`)
+)
+
+// snakeCase is keras.src.utils.naming.to_snake_case: "Conv2D" -> "conv2d",
+// "LeakyReLU" -> "leaky_re_lu", "BatchNormalization" -> "batch_normalization".
+func snakeCase(class string) string {
+	s := nonWordRe.ReplaceAllString(class, "")
+	s = capWordRe.ReplaceAllString(s, "${1}_${2}")
+	return strings.ToLower(lowerUpRe.ReplaceAllString(s, "${1}_${2}"))
 }
 
 type namedDataset struct {

@@ -9,4 +9,12 @@
 // converter meet the file a workshop participant would hand them; the
 // weights are untrained, so only the architecture and the numbers, not
 // the predictions, mean anything.
+//
+// FruitCNNKeras3 writes the same network with the same weights as Keras 3
+// saves it, as a ".keras" zip or a legacy ".h5", following Keras 3's own
+// saving code (keras/src/saving/saving_lib.py and
+// keras/src/legacy/saving/legacy_h5_format.py), so that converting any of
+// the three files must give the same model. EditKerasConfig derives
+// variants of a ".keras" file by editing its config.json: renamed layers,
+// or a layer class the converter refuses.
 package kerastest
