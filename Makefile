@@ -18,7 +18,7 @@ CMDS := agent convert
 REF_CGO := CGO_ENABLED=1 CGO_CFLAGS="-I$(REF)/c/include" \
 	CGO_LDFLAGS="-L$(REF)/c/linux_amd64 -Wl,-rpath,$(REF)/c/linux_amd64"
 
-.PHONY: help build test race lint cross check ci ci-deps ref conformance fuzz arm64 bench demo clean
+.PHONY: help build test race lint cross check ci ci-deps ref conformance fuzz arm64 v4l2 bench demo clean
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ fuzz: ## run every fuzz target for FUZZTIME each
 arm64: ## run the infer tests for linux/arm64 under qemu-aarch64-static
 	./.ci/arm64.sh
 
+v4l2: ## capture from a real V4L2 camera: Debian's kernel with the vivid driver under qemu (.ci/v4l2vm.sh)
+	./.ci/v4l2vm.sh
+
 bench: ref ## benchmarks: native engine vs the real TFLite C library
 	./.ci/bench.sh
 
@@ -88,7 +91,7 @@ demo: ## classify the workshop banana and some Fruits-360 images with MobileNet 
 		$(FRUITCAM_TESTDATA)/images/fruits360/Test/Pineapple/$$(ls $(FRUITCAM_TESTDATA)/images/fruits360/Test/Pineapple | head -1) \
 		$(FRUITCAM_TESTDATA)/images/fruits360/Test/Pomegranate/$$(ls $(FRUITCAM_TESTDATA)/images/fruits360/Test/Pomegranate | head -1)
 
-ci: ci-deps ref lint test race conformance fuzz arm64 cross ## everything CI runs (what .ci/run calls)
+ci: ci-deps ref lint test race conformance fuzz arm64 v4l2 cross ## everything CI runs (what .ci/run calls)
 	@echo "make ci: all steps passed"
 
 clean: ## remove build outputs (keeps the downloaded runtimes)

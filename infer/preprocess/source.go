@@ -45,6 +45,9 @@ func newRowReader(img image.Image, channels int, tmp *[]uint8) rowReader {
 			}
 		}
 	}
+	if r, ok := img.(RowImage); ok {
+		return r.RGBRow
+	}
 	switch m := img.(type) {
 	case *image.YCbCr:
 		return func(y int, dst []uint8) {
