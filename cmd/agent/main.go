@@ -27,6 +27,7 @@ func main() {
 // commands lists the subcommands; each cmdXxx lives in its own file.
 var commands = []cli.Command{
 	{Name: "classify", Summary: "classify image files and print the top classes", Run: cmdClassify},
+	{Name: "validate", Summary: "check config files (--print shows the effective config)", Run: cmdValidate},
 }
 
 // run is the whole program, testable without a process.

@@ -1,0 +1,148 @@
+// Package config reads the agent's configuration: one YAML file, one
+// Config struct for the whole agent (capture, inference, pipeline,
+// actuators, MQTT, logging).
+//
+// # Loading
+//
+// Load(path) reads a file, Parse(data, name) decodes bytes; both validate
+// and return every problem at once as Errors, each located by file, line
+// and key:
+//
+//	configs/pi.yaml:12: infer.batch.size: -1 is not positive
+//	configs/pi.yaml:7: model.bakend: unknown key (did you mean backend?)
+//
+// The steps, in order:
+//
+//  1. Environment substitution, on the text before it is parsed: ${NAME}
+//     is the variable's value (an error naming it and the line when it is
+//     unset), ${NAME:-default} falls back to default when NAME is unset
+//     or empty, $$ is a literal $. Comments are skipped, so a
+//     commented-out reference needs no variable. Values may not contain
+//     line breaks, and are inserted as they are: quote the reference when
+//     a value may contain YAML syntax such as ": " or " #".
+//  2. Strict decoding onto Default(): unknown keys (with a suggestion when
+//     one is close), duplicate keys, and values of the wrong type are
+//     errors. A key with no value (or ~) keeps its default. Durations are
+//     Go durations: 50ms, 1.5s, 1m30s; a bare 0 is allowed, other bare
+//     numbers are not (is 20 seconds or milliseconds?). Anchors, aliases
+//     and merge keys (<<: *common) work, e.g. for cameras sharing
+//     settings. version: 1 must be present: a file for another version is
+//     rejected before anything else is read.
+//  3. Keys that do not apply to a source's or trigger's type (a device
+//     for a folder source, a pin for an interval trigger) are errors, and
+//     those fields are cleared, so the effective config (Marshal, `agent
+//     validate --print`) shows only what is used.
+//  4. Validate: ranges, enumerations, required keys per type, names used
+//     in MQTT topics, addresses, and consistency between sections.
+//
+// Load then calls Resolve: relative paths (model.path, model.labels, a
+// folder source's path, password files) are relative to the directory of
+// the config file, not to the working directory, so configs/demo.yaml
+// works from anywhere; device.id defaults to /etc/machine-id (else
+// /var/lib/dbus/machine-id, else the host name) and mqtt.client_id to
+// fruitcam-<device id>.
+//
+// # What is checked where
+//
+// Validate needs nothing but the Config. CheckHost, which `agent validate`
+// runs unless told --offline, checks this machine: a missing model,
+// labels file or password file, a folder source matching no file, or an
+// unset password variable is an error (the agent could not start); a V4L2
+// device that is not plugged in is a warning (the agent waits for it and
+// reopens it), and so is a password file others can read. `agent
+// validate` also reads the model: it fails when an actuator's label is not
+// one of the model's labels (nor pipeline.unknown_label), since that
+// actuator would never fire, and when the backend cannot run the model (a
+// model compiled for the Edge TPU with backend native or tflite). GPIO
+// pins are checked for syntax only; whether the board has them is known
+// when the agent opens them.
+//
+// # Secrets
+//
+// Passwords never appear in a config file: configs are committed, copied
+// between boards, published as fleet configs and printed by `agent
+// validate --print`. A password is named instead, by password_file (a
+// file, mode 600, whose contents without the trailing line break are the
+// password) or by password_env (the name of an environment variable,
+// e.g. set by a systemd EnvironmentFile). A key named password is
+// rejected with that advice. MQTT.Password and User.Password read them.
+//
+// # Reference
+//
+// Every key, its type, its default (the value in Default, DefaultCamera,
+// DefaultActuator and DefaultUser; a test keeps this table and them in
+// agreement) and its meaning. "[]" stands for each entry of a list.
+// configs/schema.json is the same as a JSON Schema for editors.
+//
+//	| key | type | default | meaning |
+//	|-----|------|---------|---------|
+//	| `version` | int | (required) | config schema version; must be 1 |
+//	| `device.id` | string | (machine id) | the device's MQTT topic level: letters, digits, `.`, `_`, `-`; default /etc/machine-id, else the host name |
+//	| `device.group` | string | "" | fleet group whose configs the device follows (fruitcam/fleet/<group>/config) |
+//	| `model.path` | path | (required) | the .tflite model |
+//	| `model.labels` | path | "" | sidecar labels file, one per line; default: the labels in the model's metadata |
+//	| `model.backend` | string | native | native (pure Go), tflite or edgetpu (agent built -tags tflite), auto (edgetpu when the model needs it, else tflite when built in, else native) |
+//	| `model.threads` | int | 1 | interpreter threads per worker |
+//	| `model.normalize` | string | "" | unit (x/255), symmetric (x/127.5-1), caffe, none; default: metadata, else guessed from the input |
+//	| `model.resize` | string | "" | nearest, bilinear, area; default: metadata, else nearest |
+//	| `model.fit` | string | "" | squash (stretch) or crop (centre, keep aspect ratio); default: metadata, else squash |
+//	| `model.color` | string | "" | rgb or bgr; default: metadata, else rgb (bgr with caffe) |
+//	| `model.top` | int | 5 | classes per result (top k) |
+//	| `infer.workers` | int | 1 | interpreters running side by side |
+//	| `infer.batch.size` | int | 1 | frames per invocation at most |
+//	| `infer.batch.timeout` | duration | 20ms | a batch is flushed this long after its first frame even if not full |
+//	| `cameras` | list | (required) | at least one camera |
+//	| `cameras[].name` | string | (required) | unique, [a-z0-9_-]+, the camera's MQTT topic level; not status, stats, cmd, config, fleet |
+//	| `cameras[].source.type` | string | (required) | v4l2 (a camera), folder (image files), pattern (synthetic frames) |
+//	| `cameras[].source.device` | path | /dev/video0 | v4l2: the device |
+//	| `cameras[].source.formats` | list of strings | [yuyv, mjpeg, nv12, grey] | v4l2: pixel formats in order of preference |
+//	| `cameras[].source.width` | int | 640 | v4l2, pattern: frame width requested (v4l2: the driver may choose another) |
+//	| `cameras[].source.height` | int | 480 | v4l2, pattern: frame height |
+//	| `cameras[].source.fps` | int | 30 | v4l2: frame rate requested |
+//	| `cameras[].source.buffers` | int | 4 | v4l2: driver buffers (1 to 32) |
+//	| `cameras[].source.timeout` | duration | 2s | v4l2: wait this long for a frame before reopening the camera |
+//	| `cameras[].source.path` | path | (required) | folder: a directory of images, or a glob such as images/*/*.jpg |
+//	| `cameras[].source.rate` | number | 0 | folder, pattern: frames per second (a simulated conveyor); 0 = as fast as the pipeline takes them |
+//	| `cameras[].source.loop` | bool | false | folder: start over after the last image instead of ending |
+//	| `cameras[].roi.x` | int | 0 | region of interest (the belt): left edge in frame pixels |
+//	| `cameras[].roi.y` | int | 0 | top edge |
+//	| `cameras[].roi.width` | int | 0 | width; 0 = to the right edge of the frame |
+//	| `cameras[].roi.height` | int | 0 | height; 0 = to the bottom of the frame |
+//	| `cameras[].trigger.type` | string | continuous | when an item starts: continuous (every frame), interval, gpio (an input edge, e.g. a light barrier), mqtt (a trigger command) |
+//	| `cameras[].trigger.fps` | number | 0 | continuous: at most this many items per second; 0 = every frame |
+//	| `cameras[].trigger.interval` | duration | 1s | interval: time between items |
+//	| `cameras[].trigger.pin` | string | (required) | gpio: input pin, e.g. GPIO17 |
+//	| `cameras[].trigger.edge` | string | rising | gpio: rising, falling or both |
+//	| `cameras[].trigger.debounce` | duration | 20ms | gpio: edges closer than this to the previous one are ignored |
+//	| `cameras[].trigger.frames` | int | 1 | frames per item, aggregated into one result |
+//	| `cameras[].trigger.frame_interval` | duration | 0s | time between an item's frames; 0 = consecutive frames |
+//	| `pipeline.queue` | int | 16 | frames waiting for inference at most; when full the oldest is dropped and counted as skipped |
+//	| `pipeline.aggregate` | string | mean | how an item's frames combine: mean (probabilities) or vote (majority of top labels) |
+//	| `pipeline.threshold` | number | 0 | results scoring below it (0 to 1) get unknown_label |
+//	| `pipeline.unknown_label` | string | unknown | the label of results below the threshold |
+//	| `actuators` | list | [] | GPIO outputs pulsed per label |
+//	| `actuators[].label` | string | (required) | the label that fires it, as the model spells it (or unknown_label) |
+//	| `actuators[].pin` | string | (required) | output pin, e.g. GPIO27; not a trigger's input pin |
+//	| `actuators[].delay` | duration | 0s | from the item's capture to the pulse (belt travel to the gate) |
+//	| `actuators[].pulse` | duration | 100ms | how long the output is active |
+//	| `actuators[].active_low` | bool | false | the output is active when low |
+//	| `mqtt.enabled` | bool | true | publish results over MQTT |
+//	| `mqtt.broker` | URL | tcp://127.0.0.1:1883 | tcp://, mqtt://, ssl://, tls://, mqtts://, ws:// or wss:// with host and port |
+//	| `mqtt.client_id` | string | (fruitcam-<device id>) | MQTT client id; fixed, so the broker keeps the session |
+//	| `mqtt.prefix` | string | fruitcam | first topic level(s): <prefix>/<device>/... |
+//	| `mqtt.qos` | int | 1 | QoS of results: 0, 1 or 2 |
+//	| `mqtt.username` | string | "" | user name at the broker |
+//	| `mqtt.password_file` | path | "" | file holding the password |
+//	| `mqtt.password_env` | string | "" | or: environment variable holding the password |
+//	| `mqtt.keepalive` | duration | 30s | MQTT keep-alive (1s to 65535s) |
+//	| `mqtt.embedded.enabled` | bool | false | run an MQTT broker inside the agent (mochi-mqtt) |
+//	| `mqtt.embedded.listen` | host:port | 127.0.0.1:1883 | its TCP address; :1883 for every interface, port 0 for a free one |
+//	| `mqtt.embedded.users` | list | [] | its accounts; at least one when enabled (no anonymous access) |
+//	| `mqtt.embedded.users[].username` | string | (required) | user name |
+//	| `mqtt.embedded.users[].password_file` | path | "" | file holding the password |
+//	| `mqtt.embedded.users[].password_env` | string | "" | or: environment variable holding it (one of the two is required) |
+//	| `mqtt.stats_interval` | duration | 10s | period of the stats message; 0 = none |
+//	| `stdout.enabled` | bool | false | write each result as a JSON line to standard output |
+//	| `log.level` | string | info | debug, info, warn or error |
+//	| `log.format` | string | text | text or json (log/slog handlers) |
+package config
