@@ -1,0 +1,63 @@
+// Package publish sends the agent's classifications to the outside world:
+// an MQTT client (paho.mqtt.golang, MQTT 3.1.1), an embedded MQTT broker
+// (mochi-mqtt) for boards without one, a JSON-lines sink for piping, and
+// the versioned payload contract they all speak (design.md section 5).
+//
+// # Topics
+//
+// Prefix defaults to "fruitcam"; <device> is the stable device id,
+// <camera> a camera name from the config. Every name is one topic level
+// (CheckLevel).
+//
+//	topic                                  retained  QoS        payload
+//	<prefix>/<device>/status               yes       1          "online" / "offline" (the last will)
+//	<prefix>/<device>/<camera>/result      no        Options    Result JSON, one per item
+//	<prefix>/<device>/<camera>/label       yes       Options    the bare label of the last item, on change
+//	<prefix>/<device>/stats                no        Options    Stats JSON, periodically
+//	<prefix>/<device>/cmd/<name>           no        (sender)   Command JSON or empty: pause, resume, snapshot, trigger, reload
+//	<prefix>/<device>/cmd/<name>/reply     no        Options    Reply JSON
+//
+// # Payloads
+//
+// JSON payloads carry "schema": 1 (Schema). Within a schema fields are
+// only added, never renamed, removed or reformatted; the golden files in
+// testdata/ and contract_test.go hold the package to that, and the
+// decoders ignore fields they do not know so that old consumers read new
+// payloads. Times ("ts") are RFC 3339 in UTC with milliseconds; latencies
+// and inference times are milliseconds (floats, microsecond resolution).
+// The constructors NewResult and NewStats take plain Go values, so this
+// package depends on neither the pipeline nor the engine.
+//
+// # Availability
+//
+// The client connects with the last will "offline" on the status topic
+// (QoS 1, retained: MQTT 3.1.1 section 3.1.2.5). After every connection,
+// first or re-established, it renews the command subscription, publishes
+// the last label of each camera again and then "online", so "online" means
+// the device's state is in place. Close publishes "offline" itself and
+// sends DISCONNECT, which discards the will (section 3.14.4); an agent
+// that dies or loses its network gets "offline" from the broker instead.
+//
+// # Delivery
+//
+// QoS 1 (the default) and 2 messages published while the connection is
+// down wait in paho's in-memory store and go out after reconnecting
+// (clean session, a fixed client id). Each call waits for the broker's
+// acknowledgement at most Options.PublishTimeout or its context, and then
+// returns ErrTimeout although the message may still be delivered later;
+// for a message kept across a reconnection paho reports success when it
+// re-sends it rather than on the acknowledgement. QoS 0 messages are
+// dropped while reconnecting, silently (TestQoS0DroppedWhileReconnecting).
+// Nothing survives an agent restart: a durable store-and-forward queue
+// (file store, persistent session) is a separate piece of work.
+//
+// # Embedded broker
+//
+// StartBroker runs mochi-mqtt on a loopback address by default. With
+// BrokerOptions.Users set every client must authenticate (passwords are
+// compared in constant time); access is denied by default: the agent's own
+// user reads and writes under <prefix>/<device>/#, operators may also send
+// commands, every other user only reads under <prefix>/#, and a will on a
+// topic the user may not write refuses the connection. $SYS and foreign
+// topics are closed to everyone.
+package publish
