@@ -80,16 +80,12 @@ v4l2: ## capture from a real V4L2 camera: Debian's kernel with the vivid driver 
 bench: ref ## benchmarks: native engine vs the real TFLite C library
 	./.ci/bench.sh
 
-demo: ## classify the workshop banana and some Fruits-360 images with MobileNet v2
-	CGO_ENABLED=0 $(GO) run ./cmd/agent classify --top 3 \
-		--model $(FRUITCAM_TESTDATA)/models/coral/mobilenet_v2_1.0_224_quant.tflite \
-		--labels $(FRUITCAM_TESTDATA)/models/coral/imagenet_labels.txt \
-		$(FRUITCAM_TESTDATA)/images/workshop/Banana_wiki.jpg \
-		$(FRUITCAM_TESTDATA)/images/fruits360/Test/Banana/$$(ls $(FRUITCAM_TESTDATA)/images/fruits360/Test/Banana | head -1) \
-		$(FRUITCAM_TESTDATA)/images/fruits360/Test/Lemon/$$(ls $(FRUITCAM_TESTDATA)/images/fruits360/Test/Lemon | head -1) \
-		$(FRUITCAM_TESTDATA)/images/fruits360/Test/Orange/$$(ls $(FRUITCAM_TESTDATA)/images/fruits360/Test/Orange | head -1) \
-		$(FRUITCAM_TESTDATA)/images/fruits360/Test/Pineapple/$$(ls $(FRUITCAM_TESTDATA)/images/fruits360/Test/Pineapple | head -1) \
-		$(FRUITCAM_TESTDATA)/images/fruits360/Test/Pomegranate/$$(ls $(FRUITCAM_TESTDATA)/images/fruits360/Test/Pomegranate | head -1)
+demo: ## the agent's main job: a simulated conveyor of Fruits-360 images, MobileNet v2, the embedded MQTT broker, and a subscriber printing what arrives
+	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/agent
+	@export FRUITCAM_DEMO_PASSWORD=$${FRUITCAM_DEMO_PASSWORD:-demo}; \
+	bin/agent run --config configs/demo.yaml 2> >(grep -v 'level=INFO msg="[a-z]* hook\|mochi' >&2) & agent=$$!; \
+	bin/agent watch --config configs/demo.yaml --count 35; status=$$?; \
+	kill -INT $$agent; wait $$agent; exit $$status
 
 ci: ci-deps ref lint test race conformance fuzz arm64 v4l2 cross ## everything CI runs (what .ci/run calls)
 	@echo "make ci: all steps passed"

@@ -26,6 +26,8 @@ func main() {
 
 // commands lists the subcommands; each cmdXxx lives in its own file.
 var commands = []cli.Command{
+	{Name: "run", Summary: "run the cameras, classify and publish over MQTT (the main job)", Run: cmdRun},
+	{Name: "watch", Summary: "print what a device publishes (results, stats, status)", Run: cmdWatch},
 	{Name: "classify", Summary: "classify image files and print the top classes", Run: cmdClassify},
 	{Name: "validate", Summary: "check config files (--print shows the effective config)", Run: cmdValidate},
 }

@@ -57,7 +57,7 @@ func TestConfigs(t *testing.T) {
 var configChecks = map[string]func(*testing.T, *Config){
 	"demo.yaml": func(t *testing.T, c *Config) {
 		s := c.Cameras[0].Source
-		if s.Type != SourceFolder || !strings.HasSuffix(s.Path, "images/fruits360/Test/*/*.jpg") || !filepath.IsAbs(s.Path) || s.Rate <= 0 {
+		if s.Type != SourceFolder || !strings.Contains(s.Path, "images/fruits360/Test/") || !filepath.IsAbs(s.Path) || s.Rate <= 0 {
 			t.Errorf("demo source %+v, want the Fruits-360 test folder at a simulated rate, as an absolute path", s)
 		}
 		if !strings.HasSuffix(c.Model.Path, "models/coral/mobilenet_v2_1.0_224_quant.tflite") || !strings.HasSuffix(c.Model.Labels, "imagenet_labels.txt") {

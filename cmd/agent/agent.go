@@ -1,0 +1,356 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fruitcam/fruitcam/capture"
+	"github.com/fruitcam/fruitcam/infer"
+	"github.com/fruitcam/fruitcam/internal/config"
+	"github.com/fruitcam/fruitcam/internal/pipeline"
+	"github.com/fruitcam/fruitcam/publish"
+)
+
+// agent is one `agent run`: the parts built from the config and the
+// goroutines that connect them. A frame's path: camera.Run reads it from
+// its Source when the Trigger fires, agent.submit hands it to the
+// pipeline, a pipeline worker classifies a micro-batch with its
+// infer.Classifier (preprocess -> engine -> ranking), the pipeline
+// aggregates the item and sends the Result to the sinks: MQTT (mqttSink),
+// stdout JSON lines, GPIO actuators.
+type agent struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	started time.Time
+	meta    publish.Meta
+
+	broker   *publish.Broker // nil unless the config runs one
+	client   *publish.Client // nil when MQTT is off
+	mqtt     *mqttSink
+	actuator *pipeline.Actuator
+	pipe     *pipeline.Pipeline
+	cameras  []*camera
+
+	paused atomic.Bool
+}
+
+// camera is a configured camera with what the agent needs of it at run
+// time.
+type camera struct {
+	*capture.Camera
+	command *capture.Command // set for an MQTT-triggered camera
+	v4l2    *capture.V4L2    // set for a V4L2 camera, for its health
+}
+
+// newAgent builds everything the config describes. Failures here are
+// startup errors (missing model, camera that cannot be opened, broker
+// that refuses), reported before anything runs.
+func newAgent(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) (a *agent, err error) {
+	a = &agent{cfg: cfg, log: log, started: time.Now()}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	classifiers, err := a.loadModel()
+	if err != nil {
+		return nil, err
+	}
+	var sinks pipeline.Fanout
+	if cfg.MQTT.Enabled {
+		if err := a.connect(ctx); err != nil {
+			return nil, err
+		}
+		sinks = append(sinks, a.mqtt)
+	}
+	if cfg.Stdout.Enabled {
+		sinks = append(sinks, &linesSink{lines: publish.NewJSONLines(stdout), meta: a.meta})
+	}
+	if len(cfg.Actuators) > 0 {
+		if a.actuator, err = newActuator(cfg.Actuators, log); err != nil {
+			return nil, err
+		}
+		sinks = append(sinks, a.actuator)
+	}
+	a.pipe, err = pipeline.New(pipeline.Options{
+		Queue:        cfg.Pipeline.Queue,
+		BatchSize:    cfg.Infer.Batch.Size,
+		BatchTimeout: cfg.Infer.Batch.Timeout,
+		TopK:         cfg.Model.Top,
+		Aggregate:    cfg.Pipeline.Aggregate,
+		Threshold:    float32(cfg.Pipeline.Threshold),
+		Unknown:      cfg.Pipeline.UnknownLabel,
+	}, classifiers, sinks, log)
+	if err != nil {
+		return nil, err
+	}
+	for _, cc := range cfg.Cameras {
+		c, err := a.openCamera(cc)
+		if err != nil {
+			return nil, err
+		}
+		a.cameras = append(a.cameras, c)
+	}
+	if a.client != nil {
+		if err := a.client.Commands(ctx, a.command); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// loadModel reads the model and builds one classifier per worker.
+func (a *agent) loadModel() ([]pipeline.Classifier, error) {
+	m := a.cfg.Model
+	f, err := infer.ReadFile(m.Path)
+	if err != nil {
+		return nil, err
+	}
+	md, err := f.Metadata()
+	if err != nil {
+		return nil, err
+	}
+	opts := infer.ClassifierOptions{
+		Normalize: m.Normalize, Resize: m.Resize, Fit: m.Fit, ColorOrder: m.Color,
+		MaxBatch: a.cfg.Infer.Batch.Size, Graph: f.Model,
+	}
+	if m.Labels != "" {
+		if opts.Labels, err = infer.ReadLabels(m.Labels); err != nil {
+			return nil, err
+		}
+	}
+	backend := m.Backend
+	if backend == config.BackendAuto {
+		// The CPU backends are what this build has; the tflite and edgetpu
+		// backends (and auto's choice between them) come with -tags tflite.
+		backend = infer.BackendNative
+	}
+	a.meta = publish.Meta{Device: a.cfg.Device.ID, Backend: backend, Model: publish.Model{SHA256: f.SHA256}}
+	if md != nil {
+		a.meta.Model.Name, a.meta.Model.Version = md.Name, md.Version
+	}
+	if a.meta.Model.Name == "" {
+		a.meta.Model.Name = strings.TrimSuffix(baseName(m.Path), ".tflite")
+	}
+	var out []pipeline.Classifier
+	for range a.cfg.Infer.Workers {
+		e, err := infer.NewEngine(f, infer.Options{Backend: backend, Threads: m.Threads})
+		if err != nil {
+			return nil, err
+		}
+		c, err := infer.NewClassifier(e, md, opts)
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	a.log.Info("model loaded", "path", m.Path, "name", a.meta.Model.Name, "backend", backend,
+		"workers", a.cfg.Infer.Workers, "sha256", f.SHA256[:12])
+	return out, nil
+}
+
+// connect starts the embedded broker when configured, then the MQTT
+// client.
+func (a *agent) connect(ctx context.Context) error {
+	m := a.cfg.MQTT
+	broker := m.Broker
+	if m.Embedded.Enabled {
+		users := map[string]string{}
+		var operators []string
+		for i := range m.Embedded.Users {
+			u := &m.Embedded.Users[i]
+			pw, err := u.Password()
+			if err != nil {
+				return err
+			}
+			users[u.Username] = pw
+			if u.Username != m.Username {
+				operators = append(operators, u.Username)
+			}
+		}
+		b, err := publish.StartBroker(ctx, publish.BrokerOptions{
+			Listen: m.Embedded.Listen, Prefix: m.Prefix, Device: a.cfg.Device.ID,
+			Users: users, Agent: m.Username, Operators: operators, Logger: a.log.With("part", "broker"),
+		})
+		if err != nil {
+			return err
+		}
+		a.broker = b
+		broker = b.URL()
+		a.log.Info("embedded MQTT broker listening", "addr", b.Addr())
+	}
+	pw, err := m.Password()
+	if err != nil {
+		return err
+	}
+	qos, err := publish.QoSLevel(m.QoS)
+	if err != nil {
+		return err
+	}
+	a.client, err = publish.Connect(ctx, publish.Options{
+		Broker: broker, ClientID: m.ClientID, Prefix: m.Prefix, Device: a.cfg.Device.ID, QoS: qos,
+		Username: m.Username, Password: pw, KeepAlive: m.Keepalive, Logger: a.log.With("part", "mqtt"),
+	})
+	if err != nil {
+		return err
+	}
+	a.mqtt = newMQTTSink(a.client, a.meta, a.log)
+	return nil
+}
+
+// openCamera builds a camera's source and trigger.
+func (a *agent) openCamera(cc config.Camera) (*camera, error) {
+	c := &camera{Camera: &capture.Camera{
+		Name:          cc.Name,
+		Frames:        cc.Trigger.Frames,
+		FrameInterval: cc.Trigger.FrameInterval,
+		ROI:           image.Rect(cc.ROI.X, cc.ROI.Y, cc.ROI.X+cc.ROI.Width, cc.ROI.Y+cc.ROI.Height),
+	}}
+	s := cc.Source
+	var err error
+	switch s.Type {
+	case config.SourceFolder:
+		c.Source, err = capture.NewFolder(s.Path, capture.FolderOptions{Rate: s.Rate, Loop: s.Loop, Logger: a.log.With("camera", cc.Name)})
+	case config.SourcePattern:
+		c.Source, err = capture.NewPattern(capture.PatternOptions{Width: s.Width, Height: s.Height, Rate: s.Rate})
+	case config.SourceV4L2:
+		c.v4l2, err = capture.OpenV4L2(capture.V4L2Options{
+			Device: s.Device, Formats: s.Formats, Width: s.Width, Height: s.Height, FPS: float64(s.FPS),
+			Buffers: s.Buffers, Timeout: s.Timeout, Logger: a.log.With("camera", cc.Name),
+		})
+		c.Source = c.v4l2
+	default:
+		err = fmt.Errorf("source type %q", s.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("camera %s: %w", cc.Name, err)
+	}
+	t := cc.Trigger
+	switch t.Type {
+	case config.TriggerContinuous:
+		if t.FPS > 0 {
+			c.Trigger, err = capture.Continuous(t.FPS)
+		}
+	case config.TriggerInterval:
+		c.Trigger, err = capture.Interval(t.Interval)
+	case config.TriggerGPIO:
+		var edge = capture.GPIOOptions{Debounce: t.Debounce}
+		if edge.Edge, err = capture.ParseEdge(t.Edge); err == nil {
+			pin, perr := capture.OpenPin(t.Pin)
+			if perr != nil {
+				err = perr
+			} else {
+				c.Trigger, err = capture.GPIO(pin, edge)
+			}
+		}
+	case config.TriggerMQTT:
+		c.command = capture.NewCommand()
+		c.Trigger = c.command
+	}
+	if err != nil {
+		c.Source.Close()
+		return nil, fmt.Errorf("camera %s: trigger: %w", cc.Name, err)
+	}
+	return c, nil
+}
+
+// run runs the cameras and the pipeline until ctx ends or every camera's
+// source has ended, then shuts down in order: cameras stop, the pipeline
+// finishes what it holds and publishes it, the sinks drain, the device
+// says "offline".
+func (a *agent) run(ctx context.Context) error {
+	defer a.close()
+	pipeDone := make(chan error, 1)
+	go func() { pipeDone <- a.pipe.Run(context.WithoutCancel(ctx)) }()
+
+	var wg sync.WaitGroup
+	camErrs := make([]error, len(a.cameras))
+	for i, c := range a.cameras {
+		wg.Go(func() {
+			camErrs[i] = c.Run(ctx, a.submit)
+			if camErrs[i] != nil && ctx.Err() == nil {
+				a.log.Error("camera stopped", "camera", c.Name, "err", camErrs[i])
+			}
+		})
+	}
+	statsDone := make(chan struct{})
+	stopStats := make(chan struct{})
+	go func() {
+		defer close(statsDone)
+		a.publishStats(stopStats)
+	}()
+	a.log.Info("agent running", "device", a.cfg.Device.ID, "cameras", len(a.cameras))
+
+	wg.Wait()
+	if ctx.Err() != nil {
+		a.log.Info("shutting down: finishing in-flight frames")
+	} else {
+		a.log.Info("every source has ended: finishing")
+	}
+	closeErr := a.pipe.Close()
+	pipeErr := <-pipeDone
+	close(stopStats)
+	<-statsDone
+	st := a.pipe.Stats()
+	a.log.Info("pipeline done", "frames", st.FramesIn, "processed", st.Processed, "skipped", st.Skipped,
+		"items", st.Items, "lost", st.Lost)
+	var errs []error
+	for _, err := range camErrs {
+		if err != nil && ctx.Err() == nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(append(errs, closeErr, pipeErr)...)
+}
+
+// submit hands a frame to the pipeline, unless classification is paused.
+func (a *agent) submit(f *capture.Frame) {
+	if a.paused.Load() {
+		f.Release()
+		return
+	}
+	a.pipe.Submit(f)
+}
+
+// close releases everything newAgent built, last first. The MQTT sink
+// drains its queue, and the client says "offline", within a bounded time
+// of its own: the run context is over by now.
+func (a *agent) close() {
+	for _, c := range a.cameras {
+		if err := c.Source.Close(); err != nil {
+			a.log.Warn("closing camera", "camera", c.Name, "err", err)
+		}
+	}
+	if a.actuator != nil {
+		a.actuator.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if a.mqtt != nil {
+		a.mqtt.close(ctx)
+	}
+	if a.client != nil {
+		if err := a.client.Close(ctx); err != nil {
+			a.log.Warn("closing MQTT", "err", err)
+		}
+	}
+	if a.broker != nil {
+		a.broker.Close()
+	}
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}

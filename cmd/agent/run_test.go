@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fruitcam/fruitcam/internal/config"
+	"github.com/fruitcam/fruitcam/internal/testdata"
+	"github.com/fruitcam/fruitcam/publish"
+	"github.com/fruitcam/fruitcam/publish/publishtest"
+)
+
+// testConfig writes a config for a small fast model over a few Fruits-360
+// images and loads it.
+func testConfig(t *testing.T, body string) *config.Config {
+	t.Helper()
+	root := testdata.Root(t)
+	yaml := fmt.Sprintf(`version: 1
+device: {id: testbelt}
+model:
+  path: %s/models/coral/mobilenet_v1_0.25_128_quant.tflite
+  labels: %s/models/coral/imagenet_labels.txt
+  top: 3
+infer: {workers: 2, batch: {size: 4, timeout: 20ms}}
+%s`, root, root, body)
+	yaml = strings.ReplaceAll(yaml, "@IMAGES@", root+"/images/fruits360/Test/Banana/3*_100.jpg")
+	p := filepath.Join(t.TempDir(), "agent.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(p)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, yaml)
+	}
+	return cfg
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestRunBatchFolder: a folder source without loop is batch mode: every
+// image becomes one result on stdout, numbered without gaps, and the
+// agent stops by itself when the folder is done.
+func TestRunBatchFolder(t *testing.T) {
+	cfg := testConfig(t, `cameras:
+  - name: belt
+    source: {type: folder, path: "@IMAGES@"}
+mqtt: {enabled: false}
+stdout: {enabled: true}
+`)
+	matches, _ := filepath.Glob(cfg.Cameras[0].Source.Path)
+	if len(matches) < 3 {
+		t.Fatalf("only %d test images match %s", len(matches), cfg.Cameras[0].Source.Path)
+	}
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	a, err := newAgent(ctx, cfg, quietLog(), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(&out)
+	n := 0
+	for sc.Scan() {
+		r, err := publish.DecodeResult(sc.Bytes())
+		if err != nil {
+			t.Fatalf("line %d: %v: %s", n+1, err, sc.Text())
+		}
+		n++
+		if r.Seq != uint64(n) || r.Camera != "belt" || r.Device != "testbelt" || r.Frames != 1 || len(r.Top) != 3 ||
+			r.Model.SHA256 == "" || r.Backend != "native" || r.LatencyMS.Inference <= 0 {
+			t.Errorf("result %d: %+v", n, r)
+		}
+	}
+	if n != len(matches) {
+		t.Errorf("%d results for %d images", n, len(matches))
+	}
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestRunMQTT runs the agent with its embedded broker and watches it as an
+// operator would: online, results and labels, a command, and on shutdown
+// every result published before "offline".
+func TestRunMQTT(t *testing.T) {
+	addr := freePort(t)
+	t.Setenv("AGENT_TEST_PW", "s3cret")
+	t.Setenv("VIEWER_TEST_PW", "v1ew")
+	cfg := testConfig(t, fmt.Sprintf(`cameras:
+  - name: belt
+    source: {type: folder, path: "@IMAGES@", rate: 40, loop: true}
+mqtt:
+  enabled: true
+  broker: tcp://%[1]s
+  username: agent
+  password_env: AGENT_TEST_PW
+  stats_interval: 100ms
+  embedded:
+    enabled: true
+    listen: %[1]s
+    users:
+      - {username: agent, password_env: AGENT_TEST_PW}
+      - {username: operator, password_env: VIEWER_TEST_PW}
+`, addr))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := newAgent(ctx, cfg, quietLog(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.run(ctx) }()
+
+	sub := publishtest.Subscribe(t, publishtest.Conn{Broker: "tcp://" + addr, Username: "operator", Password: "v1ew"}, "fruitcam/testbelt/#")
+	sub.Expect(t, "fruitcam/testbelt/status", "online")
+	var last uint64
+	for range 5 {
+		m := sub.WaitFor(t, "a result", func(m publishtest.Message) bool { return strings.HasSuffix(m.Topic, "/belt/result") })
+		r, err := publish.DecodeResult(m.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Seq <= last {
+			t.Errorf("seq %d after %d", r.Seq, last)
+		}
+		last = r.Seq
+	}
+	sub.WaitFor(t, "a label", func(m publishtest.Message) bool { return m.Topic == "fruitcam/testbelt/belt/label" })
+	sub.WaitFor(t, "stats", func(m publishtest.Message) bool {
+		if m.Topic != "fruitcam/testbelt/stats" {
+			return false
+		}
+		st, err := publish.DecodeStats(m.Payload)
+		return err == nil && st.Health["mqtt"] == publish.HealthOK && st.Health["camera/belt"] == publish.HealthOK
+	})
+
+	sub.Publish(t, "fruitcam/testbelt/cmd/pause", []byte(`{"id":"p1"}`))
+	m := sub.WaitFor(t, "the pause reply", func(m publishtest.Message) bool { return m.Topic == "fruitcam/testbelt/cmd/pause/reply" })
+	if rep, err := publish.DecodeReply(m.Payload); err != nil || !rep.OK || rep.ID != "p1" {
+		t.Errorf("pause reply %s (%v)", m.Payload, err)
+	}
+	sub.Publish(t, "fruitcam/testbelt/cmd/resume", nil)
+	sub.WaitFor(t, "the resume reply", func(m publishtest.Message) bool { return m.Topic == "fruitcam/testbelt/cmd/resume/reply" })
+	sub.Publish(t, "fruitcam/testbelt/cmd/trigger", nil)
+	m = sub.WaitFor(t, "the trigger reply", func(m publishtest.Message) bool { return m.Topic == "fruitcam/testbelt/cmd/trigger/reply" })
+	if rep, _ := publish.DecodeReply(m.Payload); rep.OK {
+		t.Errorf("trigger on a camera without an mqtt trigger succeeded: %s", m.Payload)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the agent did not stop")
+	}
+	// Every result the pipeline produced was published before "offline".
+	produced := a.pipe.Stats().Items
+	var seqs []uint64
+	for _, m := range sub.Received() {
+		if strings.HasSuffix(m.Topic, "/result") {
+			var r struct{ Seq uint64 }
+			json.Unmarshal(m.Payload, &r)
+			seqs = append(seqs, r.Seq)
+		}
+	}
+	if uint64(len(seqs)) != produced || (len(seqs) > 0 && seqs[len(seqs)-1] != produced) {
+		t.Errorf("received %d results (last seq %v), the pipeline produced %d", len(seqs), seqs[len(seqs)-1:], produced)
+	}
+}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/fruitcam/fruitcam/internal/cli"
+	"github.com/fruitcam/fruitcam/internal/config"
+	"github.com/fruitcam/fruitcam/publish"
+)
+
+// cmdWatch subscribes to a device's topics and prints what arrives, one
+// line per message: what an operator (or a newcomer running make demo)
+// wants to see. It reads the broker, credentials, prefix and device from
+// the agent's config.
+func cmdWatch(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: agent watch --config FILE [--count N] [--timeout D]")
+		fs.PrintDefaults()
+	}
+	path := fs.String("config", "", "the agent's config `file` (broker, user, prefix, device)")
+	count := fs.Int("count", 0, "stop after this many results (0: until interrupted)")
+	timeout := fs.Duration("timeout", 30*time.Second, "how long to keep trying to reach the broker")
+	pos, err := cli.ParseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return cli.Usagef("unexpected argument %q", pos[0])
+	case *path == "":
+		return cli.Usagef("--config is required")
+	case *count < 0:
+		return cli.Usagef("--count must not be negative")
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	m := cfg.MQTT
+	if !m.Enabled {
+		return fmt.Errorf("%s: mqtt is not enabled: nothing to watch", *path)
+	}
+	broker := m.Broker
+	if m.Embedded.Enabled {
+		broker = "tcp://" + m.Embedded.Listen
+	}
+	pw, err := m.Password()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	msgs := make(chan mqtt.Message, 256)
+	topic := m.Prefix + "/" + cfg.Device.ID + "/#"
+	opts := mqtt.NewClientOptions().AddBroker(broker).
+		SetClientID(fmt.Sprintf("fruitcam-watch-%d", os.Getpid())).
+		SetUsername(m.Username).SetPassword(pw).
+		SetConnectTimeout(5 * time.Second).SetAutoReconnect(true).
+		SetOnConnectHandler(func(c mqtt.Client) {
+			c.Subscribe(topic, 1, func(_ mqtt.Client, msg mqtt.Message) { msgs <- msg })
+		})
+	c := mqtt.NewClient(opts)
+	// The agent may still be starting its broker: keep trying a while.
+	deadline := time.Now().Add(*timeout)
+	for {
+		tok := c.Connect()
+		tok.Wait()
+		if tok.Error() == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("watch: cannot reach %s: %w", broker, tok.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	defer c.Disconnect(250)
+	fmt.Fprintf(stdout, "watching %s on %s\n", topic, broker)
+	results := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case msg := <-msgs:
+			if printMessage(stdout, msg.Topic(), msg.Payload()) {
+				results++
+				if *count > 0 && results >= *count {
+					return nil
+				}
+			}
+		}
+	}
+}
+
+// printMessage prints one message readably and reports whether it was a
+// result.
+func printMessage(w io.Writer, topic string, payload []byte) bool {
+	switch {
+	case strings.HasSuffix(topic, "/result"):
+		r, err := publish.DecodeResult(payload)
+		if err != nil {
+			fmt.Fprintf(w, "%s: %v\n", topic, err)
+			return false
+		}
+		var alt []string
+		for _, c := range r.Top[min(1, len(r.Top)):] {
+			alt = append(alt, fmt.Sprintf("%s %.1f%%", short(c.Label), 100*c.Score))
+		}
+		fmt.Fprintf(w, "#%-5d %-8s %-16s %5.1f%%   (%s)   capture→publish %.0f ms, inference %.1f ms\n",
+			r.Seq, r.Camera, short(r.Label), 100*r.Score, strings.Join(alt, ", "), r.LatencyMS.CaptureToPublish, r.LatencyMS.Inference)
+		return true
+	case strings.HasSuffix(topic, "/stats"):
+		s, err := publish.DecodeStats(payload)
+		if err != nil {
+			fmt.Fprintf(w, "%s: %v\n", topic, err)
+			return false
+		}
+		fmt.Fprintf(w, "stats: %.1f frames/s in, %.1f processed, %.1f skipped; queue %d; inference p50 %.1f ms, p99 %.1f ms; %v\n",
+			s.FPS.In, s.FPS.Processed, s.FPS.Skipped, s.QueueDepth, s.InferenceMS.P50, s.InferenceMS.P99, s.Health)
+	case strings.HasSuffix(topic, "/label"):
+		// The label topic repeats the result's label for dashboards.
+	default:
+		fmt.Fprintf(w, "%s: %s\n", topic, payload)
+	}
+	return false
+}
+
+// short keeps the first of a label's synonyms ("punching bag, punch bag,
+// ..." from ImageNet), so lines stay readable.
+func short(label string) string {
+	if i := strings.Index(label, ","); i > 0 {
+		return label[:i]
+	}
+	return label
+}
