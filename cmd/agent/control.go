@@ -73,9 +73,9 @@ func (a *agent) publishStats(stop <-chan struct{}) {
 // counters turns the pipeline's figures and the parts' health into the
 // stats payload's values.
 func (a *agent) counters(st pipeline.Stats) publish.Counters {
-	health := map[string]string{"backend": publish.HealthOK, "pipeline": publish.HealthOK}
+	health := map[string]string{"inference": publish.HealthOK, "pipeline": publish.HealthOK}
 	if st.Failed > 0 {
-		health["backend"] = publish.HealthDegraded
+		health["inference"] = publish.HealthDegraded
 	}
 	if a.paused.Load() {
 		health["pipeline"] = "paused"
@@ -96,7 +96,7 @@ func (a *agent) counters(st pipeline.Stats) publish.Counters {
 				state = publish.HealthDegraded
 			}
 		}
-		health["camera/"+c.Name] = state
+		health["camera:"+c.Name] = state
 	}
 	depth := st.QueueDepth
 	if a.mqtt != nil {

@@ -152,7 +152,7 @@ mqtt:
 			return false
 		}
 		st, err := publish.DecodeStats(m.Payload)
-		return err == nil && st.Health["mqtt"] == publish.HealthOK && st.Health["camera/belt"] == publish.HealthOK
+		return err == nil && st.Health["mqtt"] == publish.HealthOK && st.Health["camera:belt"] == publish.HealthOK
 	})
 
 	sub.Publish(t, "fruitcam/testbelt/cmd/pause", []byte(`{"id":"p1"}`))
