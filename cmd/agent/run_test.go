@@ -191,3 +191,55 @@ mqtt:
 		t.Errorf("received %d results (last seq %v), the pipeline produced %d", len(seqs), seqs[len(seqs)-1:], produced)
 	}
 }
+
+// TestRunMQTTTrigger: a camera triggered by the trigger command takes one
+// item of two frames per command, and only then.
+func TestRunMQTTTrigger(t *testing.T) {
+	addr := freePort(t)
+	t.Setenv("AGENT_TEST_PW", "s3cret")
+	t.Setenv("VIEWER_TEST_PW", "v1ew")
+	cfg := testConfig(t, fmt.Sprintf(`cameras:
+  - name: gate
+    source: {type: pattern, width: 320, height: 240, rate: 30}
+    trigger: {type: mqtt, frames: 2}
+mqtt:
+  enabled: true
+  broker: tcp://%[1]s
+  username: agent
+  password_env: AGENT_TEST_PW
+  embedded:
+    enabled: true
+    listen: %[1]s
+    users:
+      - {username: agent, password_env: AGENT_TEST_PW}
+      - {username: operator, password_env: VIEWER_TEST_PW}
+`, addr))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := newAgent(ctx, cfg, quietLog(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.run(ctx) }()
+	sub := publishtest.Subscribe(t, publishtest.Conn{Broker: "tcp://" + addr, Username: "operator", Password: "v1ew"}, "fruitcam/testbelt/#")
+	sub.Expect(t, "fruitcam/testbelt/status", "online")
+	for i := 1; i <= 2; i++ {
+		sub.Publish(t, "fruitcam/testbelt/cmd/trigger", []byte(`{"camera":"gate"}`))
+		m := sub.WaitFor(t, "a result", func(m publishtest.Message) bool { return m.Topic == "fruitcam/testbelt/gate/result" })
+		r, err := publish.DecodeResult(m.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Seq != uint64(i) || r.Item != uint64(i) || r.Frames != 2 {
+			t.Errorf("trigger %d: result seq %d item %d frames %d, want %d, %d, 2", i, r.Seq, r.Item, r.Frames, i, i)
+		}
+	}
+	if _, ok := sub.Poll(300*time.Millisecond, func(m publishtest.Message) bool { return m.Topic == "fruitcam/testbelt/gate/result" }); ok {
+		t.Error("a result without a trigger")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
