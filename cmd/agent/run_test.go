@@ -100,17 +100,12 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// TestRunMQTT runs the agent with its embedded broker and watches it as an
-// operator would: online, results and labels, a command, and on shutdown
-// every result published before "offline".
-func TestRunMQTT(t *testing.T) {
-	addr := freePort(t)
+// embeddedMQTT is the mqtt section of a test config: the agent's own
+// broker on addr, with the agent's user and an operator (password v1ew).
+func embeddedMQTT(t *testing.T, addr string) string {
 	t.Setenv("AGENT_TEST_PW", "s3cret")
 	t.Setenv("VIEWER_TEST_PW", "v1ew")
-	cfg := testConfig(t, fmt.Sprintf(`cameras:
-  - name: belt
-    source: {type: folder, path: "@IMAGES@", rate: 40, loop: true}
-mqtt:
+	return fmt.Sprintf(`mqtt:
   enabled: true
   broker: tcp://%[1]s
   username: agent
@@ -122,7 +117,18 @@ mqtt:
     users:
       - {username: agent, password_env: AGENT_TEST_PW}
       - {username: operator, password_env: VIEWER_TEST_PW}
-`, addr))
+`, addr)
+}
+
+// TestRunMQTT runs the agent with its embedded broker and watches it as an
+// operator would: online, results and labels, a command, and on shutdown
+// every result published before "offline".
+func TestRunMQTT(t *testing.T) {
+	addr := freePort(t)
+	cfg := testConfig(t, `cameras:
+  - name: belt
+    source: {type: folder, path: "@IMAGES@", rate: 40, loop: true}
+`+embeddedMQTT(t, addr))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	a, err := newAgent(ctx, cfg, quietLog(), io.Discard)
@@ -196,24 +202,11 @@ mqtt:
 // item of two frames per command, and only then.
 func TestRunMQTTTrigger(t *testing.T) {
 	addr := freePort(t)
-	t.Setenv("AGENT_TEST_PW", "s3cret")
-	t.Setenv("VIEWER_TEST_PW", "v1ew")
-	cfg := testConfig(t, fmt.Sprintf(`cameras:
+	cfg := testConfig(t, `cameras:
   - name: gate
     source: {type: pattern, width: 320, height: 240, rate: 30}
     trigger: {type: mqtt, frames: 2}
-mqtt:
-  enabled: true
-  broker: tcp://%[1]s
-  username: agent
-  password_env: AGENT_TEST_PW
-  embedded:
-    enabled: true
-    listen: %[1]s
-    users:
-      - {username: agent, password_env: AGENT_TEST_PW}
-      - {username: operator, password_env: VIEWER_TEST_PW}
-`, addr))
+`+embeddedMQTT(t, addr))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	a, err := newAgent(ctx, cfg, quietLog(), io.Discard)
