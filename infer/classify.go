@@ -253,67 +253,77 @@ func (c *Classifier) GuessedNormalize() bool { return c.guessed }
 // in batches of up to MaxBatch when the model accepts a resized batch
 // dimension, else one at a time.
 func (c *Classifier) Classify(images []image.Image, topK int) ([]Result, error) {
-	results := make([]Result, 0, len(images))
+	return c.ClassifyInto(nil, images, topK)
+}
+
+// ClassifyInto is Classify writing into dst: the results reuse dst's
+// elements' Scores and Top slices, so a caller that passes the previous
+// call's results back (a camera pipeline) allocates nothing per frame once
+// they have grown. The returned slice may share dst's backing array; the
+// results stay valid until it is passed in again.
+func (c *Classifier) ClassifyInto(dst []Result, images []image.Image, topK int) ([]Result, error) {
+	if cap(dst) < len(images) {
+		dst = append(dst[:cap(dst)], make([]Result, len(images)-cap(dst))...)
+	}
+	dst = dst[:len(images)]
 	for start := 0; start < len(images); {
 		n := 1
 		if c.batchable {
 			n = min(len(images)-start, c.maxBatch)
 		}
-		got, err := c.run(images[start:start+n], start, topK)
-		if err != nil {
+		if err := c.run(images[start:start+n], dst[start:start+n], start, topK); err != nil {
 			return nil, err
 		}
-		results = append(results, got...)
 		start += n
 	}
-	return results, nil
+	return dst, nil
 }
 
-// run classifies one batch. It sizes the engine for len(batch) images,
-// falling back to one at a time when the model refuses.
-func (c *Classifier) run(batch []image.Image, first, topK int) ([]Result, error) {
+// run classifies one batch into out. It sizes the engine for len(batch)
+// images, falling back to one at a time when the model refuses.
+func (c *Classifier) run(batch []image.Image, out []Result, first, topK int) error {
 	n := len(batch)
 	if err := c.setBatch(n); err != nil {
 		if n == 1 {
-			return nil, err
+			return err
 		}
 		c.batchable = false
 		if err := c.setBatch(1); err != nil {
-			return nil, err
+			return err
 		}
-		out := make([]Result, 0, n)
 		for i, img := range batch {
-			r, err := c.run([]image.Image{img}, first+i, topK)
-			if err != nil {
-				return nil, err
+			if err := c.run([]image.Image{img}, out[i:i+1], first+i, topK); err != nil {
+				return err
 			}
-			out = append(out, r...)
 		}
-		return out, nil
+		return nil
 	}
 	in := c.e.Input(0)
 	for i, img := range batch {
 		if err := c.pre.Into(in, i, img); err != nil {
-			return nil, fmt.Errorf("infer: image %d: %w", first+i, err)
+			return fmt.Errorf("infer: image %d: %w", first+i, err)
 		}
 	}
 	if err := c.e.Invoke(); err != nil {
-		return nil, err
+		return err
 	}
 	info := c.e.Outputs()[0]
 	raw := c.e.Output(0)
-	out := make([]Result, n)
 	for i := range n {
-		scores := make([]float32, c.classes)
+		r := &out[i]
+		if cap(r.Scores) < c.classes {
+			r.Scores = make([]float32, c.classes)
+		}
+		scores := r.Scores[:c.classes]
 		dequantize(scores, raw, i*c.classes, info)
 		probs := c.kind == outputProbabilities || (c.kind == outputUnknown && isDistribution(scores))
 		if !probs && c.softmax {
 			softmax(scores)
 			probs = true
 		}
-		out[i] = Result{Top: c.top(scores, topK), Scores: scores, Probabilities: probs}
+		*r = Result{Top: c.top(r.Top[:0], scores, topK), Scores: scores, Probabilities: probs}
 	}
-	return out, nil
+	return nil
 }
 
 // setBatch resizes the engine to n images when it is not already, and
@@ -375,10 +385,14 @@ func softmax(s []float32) {
 	}
 }
 
-// top ranks the k best scores, ties by lower index.
-func (c *Classifier) top(scores []float32, k int) []Class {
+// top ranks the k best scores into best (reusing its array when it has
+// room for k+1), ties by lower index.
+func (c *Classifier) top(best []Class, scores []float32, k int) []Class {
 	k = min(max(k, 1), len(scores))
-	best := make([]Class, 0, k+1)
+	if cap(best) < k+1 {
+		best = make([]Class, 0, k+1)
+	}
+	best = best[:0]
 	for i, s := range scores {
 		if len(best) == k && s <= best[k-1].Score {
 			continue

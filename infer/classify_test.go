@@ -224,12 +224,12 @@ func TestClassifierSpecPrecedence(t *testing.T) {
 
 func TestTopTiesByIndex(t *testing.T) {
 	c := &Classifier{labels: []string{"a", "b", "c", "d", "e"}}
-	got := c.top([]float32{0.1, 0.3, 0.3, 0.05, 0.25}, 3)
+	got := c.top(nil, []float32{0.1, 0.3, 0.3, 0.05, 0.25}, 3)
 	want := []Class{{1, "b", 0.3}, {2, "c", 0.3}, {4, "e", 0.25}}
 	if !slices.Equal(got, want) {
 		t.Errorf("top = %v, want %v", got, want)
 	}
-	if got := c.top([]float32{1, 2}, 10); len(got) != 2 {
+	if got := c.top(nil, []float32{1, 2}, 10); len(got) != 2 {
 		t.Errorf("top 10 of 2 = %v", got)
 	}
 }
@@ -314,5 +314,44 @@ func TestClassifyOutput(t *testing.T) {
 		if got := classifyOutput(tc.g, tc.out); got != tc.want {
 			t.Errorf("%s: got %d, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestClassifyIntoReuses: passing the results back makes a steady stream
+// of frames allocation-free in the classifier (the engine's own
+// invocation aside, which allocates nothing on one thread).
+func TestClassifyIntoReuses(t *testing.T) {
+	f, err := ReadFile(testdata.Path(t, "models/coral/mobilenet_v1_0.25_128_quant.tflite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngine(f, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClassifier(e, nil, ClassifierOptions{MaxBatch: 2, Graph: f.Model})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 160, 120))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	images := []image.Image{img, img}
+	want, err := c.Classify(images, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res []Result
+	allocs := testing.AllocsPerRun(5, func() {
+		if res, err = c.ClassifyInto(res, images, 3); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("ClassifyInto allocates %v times per call in steady state", allocs)
+	}
+	if len(res) != 2 || res[1].Top[0] != want[1].Top[0] || len(res[0].Top) != 3 {
+		t.Errorf("ClassifyInto gave %+v, Classify %+v", res, want)
 	}
 }

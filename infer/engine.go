@@ -37,6 +37,9 @@ func (t TensorInfo) String() string {
 // one per worker.
 type Engine interface {
 	// Inputs and Outputs describe the tensors at the current batch size.
+	// The slices are the engine's own, valid until the next SetBatch: read
+	// them, do not modify them (they are asked for on every frame, so
+	// they are not copied).
 	Inputs() []TensorInfo
 	Outputs() []TensorInfo
 	// SetBatch resizes the leading dimension of every input, where the

@@ -9,7 +9,8 @@ import (
 
 // nativeEngine adapts the pure-Go interpreter to the Engine contract.
 type nativeEngine struct {
-	it *native.Interpreter
+	it        *native.Interpreter
+	ins, outs []TensorInfo // described once per shape: asked for per frame
 }
 
 // NewNative builds a native-backend engine for a parsed model.
@@ -18,7 +19,14 @@ func NewNative(m *tfl.Model, threads int) (Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &nativeEngine{it: it}, nil
+	e := &nativeEngine{it: it}
+	e.describe()
+	return e, nil
+}
+
+// describe refreshes the tensor descriptions after the shapes changed.
+func (e *nativeEngine) describe() {
+	e.ins, e.outs = infos(e.it.Inputs()), infos(e.it.Outputs())
 }
 
 // Interpreter exposes the native interpreter behind an engine built by
@@ -39,14 +47,15 @@ func infos(ts []*native.Tensor) []TensorInfo {
 	return out
 }
 
-func (e *nativeEngine) Inputs() []TensorInfo  { return infos(e.it.Inputs()) }
-func (e *nativeEngine) Outputs() []TensorInfo { return infos(e.it.Outputs()) }
+func (e *nativeEngine) Inputs() []TensorInfo  { return e.ins }
+func (e *nativeEngine) Outputs() []TensorInfo { return e.outs }
 func (e *nativeEngine) Input(i int) []byte    { return e.it.Inputs()[i].Data }
 func (e *nativeEngine) Output(i int) []byte   { return e.it.Outputs()[i].Data }
 func (e *nativeEngine) Invoke() error         { return e.it.Invoke() }
 func (e *nativeEngine) Close() error          { return nil }
 
 func (e *nativeEngine) SetBatch(n int) error {
+	defer e.describe()
 	for i, t := range e.it.Inputs() {
 		if len(t.Shape) == 0 || t.Shape[0] == n {
 			continue

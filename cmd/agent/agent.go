@@ -48,6 +48,10 @@ type camera struct {
 	*capture.Camera
 	command *capture.Command // set for an MQTT-triggered camera
 	v4l2    *capture.V4L2    // set for a V4L2 camera, for its health
+	// canWait is set for a folder or pattern read as fast as possible
+	// (batch mode): it waits for room in the pipeline's queue rather than
+	// losing frames, as a real camera, which cannot wait, would.
+	canWait bool
 }
 
 // newAgent builds everything the config describes. Failures here are
@@ -216,6 +220,7 @@ func (a *agent) openCamera(cc config.Camera) (*camera, error) {
 		ROI:           image.Rect(cc.ROI.X, cc.ROI.Y, cc.ROI.X+cc.ROI.Width, cc.ROI.Y+cc.ROI.Height),
 	}}
 	s := cc.Source
+	c.canWait = s.Type != config.SourceV4L2 && s.Rate == 0
 	var err error
 	switch s.Type {
 	case config.SourceFolder:
@@ -276,7 +281,7 @@ func (a *agent) run(ctx context.Context) error {
 	camErrs := make([]error, len(a.cameras))
 	for i, c := range a.cameras {
 		wg.Go(func() {
-			camErrs[i] = c.Run(ctx, a.submit)
+			camErrs[i] = c.Run(ctx, func(f *capture.Frame) { a.submit(ctx, c, f) })
 			if camErrs[i] != nil && ctx.Err() == nil {
 				a.log.Error("camera stopped", "camera", c.Name, "err", camErrs[i])
 			}
@@ -313,12 +318,15 @@ func (a *agent) run(ctx context.Context) error {
 }
 
 // submit hands a frame to the pipeline, unless classification is paused.
-func (a *agent) submit(f *capture.Frame) {
-	if a.paused.Load() {
+func (a *agent) submit(ctx context.Context, c *camera, f *capture.Frame) {
+	switch {
+	case a.paused.Load():
 		f.Release()
-		return
+	case c.canWait:
+		a.pipe.SubmitWait(ctx, f) // an error is ctx's end: the run is over
+	default:
+		a.pipe.Submit(f)
 	}
-	a.pipe.Submit(f)
 }
 
 // close releases everything newAgent built, last first. The MQTT sink

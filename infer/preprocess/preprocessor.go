@@ -17,7 +17,7 @@ type Preprocessor struct {
 
 	pix  []uint8   // resized image, Height*Width*Channels, packed
 	row  []uint8   // one decoded source row
-	gray []uint8   // RGB row before conversion to luma
+	src  rowReader // reads the current image's rows
 	rows []uint8   // source rows or horizontally resampled rows
 	rowF []float32 // area: horizontally resampled rows
 	xi   []int     // nearest: source columns
@@ -79,7 +79,8 @@ func (p *Preprocessor) Resize(img image.Image) ([]uint8, error) {
 	}
 	s := p.spec
 	ch := s.Channels
-	read := newRowReader(img, ch, &p.gray)
+	p.src.reset(img, ch)
+	read := &p.src
 	bx := fitBox(b.Min.X, b.Min.Y, b.Dx(), b.Dy(), s.Width, s.Height, s.Fit)
 	// Work in image-relative coordinates from here on.
 	ox, oy := b.Min.X, b.Min.Y
@@ -96,7 +97,7 @@ func (p *Preprocessor) Resize(img image.Image) ([]uint8, error) {
 	switch method {
 	case "":
 		for y := range s.Height {
-			read(oy+y0+y, p.row)
+			read.read(oy+y0+y, p.row)
 			copy(p.pix[y*outRow:(y+1)*outRow], p.row[x0*ch:])
 		}
 	case Nearest:
@@ -107,7 +108,7 @@ func (p *Preprocessor) Resize(img image.Image) ([]uint8, error) {
 		last := -1
 		for y, sy := range p.yi {
 			if sy != last {
-				read(oy+sy, p.row)
+				read.read(oy+sy, p.row)
 				last = sy
 			}
 			out := p.pix[y*outRow : (y+1)*outRow]
@@ -126,7 +127,7 @@ func (p *Preprocessor) Resize(img image.Image) ([]uint8, error) {
 // bilinear is PIL's ImagingResampleInner with the BILINEAR filter:
 // horizontal pass into 8-bit rows, then vertical pass, each skipped when
 // its axis is unchanged.
-func (p *Preprocessor) bilinear(read rowReader, oy, srcW, srcH int, x0, y0, x1, y1 float32) {
+func (p *Preprocessor) bilinear(read *rowReader, oy, srcW, srcH int, x0, y0, x1, y1 float32) {
 	s := p.spec
 	ch := s.Channels
 	needH := s.Width != srcW || x0 != 0 || x1 != float32(s.Width)
@@ -142,10 +143,10 @@ func (p *Preprocessor) bilinear(read rowReader, oy, srcW, srcH int, x0, y0, x1, 
 	for y := lo; y < hi; y++ {
 		dst := p.rows[(y-lo)*rowLen : (y-lo+1)*rowLen]
 		if needH {
-			read(oy+y, p.row)
+			read.read(oy+y, p.row)
 			p.h.resampleRow8(dst, p.row, ch)
 		} else {
-			read(oy+y, dst)
+			read.read(oy+y, dst)
 		}
 	}
 	if needV {
@@ -157,7 +158,7 @@ func (p *Preprocessor) bilinear(read rowReader, oy, srcW, srcH int, x0, y0, x1, 
 
 // area resamples with exact-overlap box weights, keeping the horizontal
 // result in float so only the final value is rounded.
-func (p *Preprocessor) area(read rowReader, oy, x0, y0, x1, y1 int) {
+func (p *Preprocessor) area(read *rowReader, oy, x0, y0, x1, y1 int) {
 	s := p.spec
 	ch := s.Channels
 	p.h.area(x0, x1, s.Width)
@@ -166,7 +167,7 @@ func (p *Preprocessor) area(read rowReader, oy, x0, y0, x1, y1 int) {
 	rowLen := s.Width * ch
 	p.rowF = grow(p.rowF, (hi-lo)*rowLen)
 	for y := lo; y < hi; y++ {
-		read(oy+y, p.row)
+		read.read(oy+y, p.row)
 		p.h.resampleRowF(p.rowF[(y-lo)*rowLen:(y-lo+1)*rowLen], p.row, ch)
 	}
 	p.v.resampleColsF(p.pix, p.rowF, rowLen, lo)

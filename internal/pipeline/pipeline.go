@@ -19,7 +19,10 @@ import (
 // It reads the results of a call before the next call on the same
 // classifier, so an implementation may reuse them.
 type Classifier interface {
-	Classify(images []image.Image, topK int) ([]infer.Result, error)
+	// ClassifyInto classifies images into dst, reusing its elements'
+	// slices (see infer.Classifier.ClassifyInto), so that a steady stream
+	// of frames allocates nothing.
+	ClassifyInto(dst []infer.Result, images []image.Image, topK int) ([]infer.Result, error)
 	// Labels names the classes in output order; every classifier of a
 	// Pipeline must have the same.
 	Labels() []string
@@ -49,6 +52,10 @@ type Pipeline struct {
 	emitMu sync.Mutex
 	seq    uint64
 	top    []infer.Class
+
+	// space is signalled when a worker takes frames from the queue, for
+	// SubmitWait.
+	space chan struct{}
 
 	mu       sync.Mutex
 	started  bool
@@ -114,6 +121,7 @@ func New(opts Options, classifiers []Classifier, sink Sink, log *slog.Logger) (*
 		clock:  opts.Clock,
 		vote:   opts.Aggregate == AggregateVote,
 		notify: make(chan struct{}, 1),
+		space:  make(chan struct{}, 1),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 		top:    make([]infer.Class, 0, min(opts.TopK, len(labels))),
@@ -161,6 +169,29 @@ func (p *Pipeline) Submit(f *capture.Frame) {
 		dropped.f.Release()
 	}
 	p.wake()
+}
+
+// SubmitWait is Submit for sources that can wait, such as a folder read
+// as fast as possible (batch mode): instead of dropping the oldest frame
+// when the queue is full, it waits until a worker has made room, or ctx
+// ends (the frame is then released and ctx's error returned). A camera
+// uses Submit: it must never wait.
+func (p *Pipeline) SubmitWait(ctx context.Context, f *capture.Frame) error {
+	for {
+		p.mu.Lock()
+		room := p.closed || p.queue.n < len(p.queue.buf)
+		p.mu.Unlock()
+		if room {
+			p.Submit(f)
+			return nil
+		}
+		select {
+		case <-p.space:
+		case <-ctx.Done():
+			f.Release()
+			return ctx.Err()
+		}
+	}
 }
 
 // Run runs the workers until ctx is cancelled or Close is called, then
@@ -255,7 +286,8 @@ type worker struct {
 	c       Classifier
 	batch   []queued
 	images  []image.Image
-	ready   []*item // items to send, completed by this worker or due
+	results []infer.Result // the last batch's results, reused
+	ready   []*item        // items to send, completed by this worker or due
 	classes int
 }
 
@@ -288,8 +320,16 @@ func (p *Pipeline) collect(ctx context.Context, w *worker) bool {
 		w.ready = append(w.ready[:0], p.ready...)
 		clear(p.ready)
 		p.ready = p.ready[:0]
+		took := false
 		for len(w.batch) < p.opts.BatchSize && p.queue.n > 0 {
 			w.batch = append(w.batch, p.queue.pop())
+			took = true
+		}
+		if took {
+			select {
+			case p.space <- struct{}{}:
+			default:
+			}
 		}
 		stopping := p.closed
 		next := p.nextExpiry()
@@ -332,7 +372,10 @@ func (p *Pipeline) classify(ctx context.Context, w *worker) {
 		w.images[i] = q.f.Image
 	}
 	start := p.clock.Now()
-	res, err := w.c.Classify(w.images[:n], 1)
+	res, err := w.c.ClassifyInto(w.results, w.images[:n], 1)
+	if err == nil {
+		w.results = res
+	}
 	end := p.clock.Now()
 	clear(w.images[:n])
 	if err == nil {

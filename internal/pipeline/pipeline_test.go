@@ -294,8 +294,8 @@ func TestClassifyError(t *testing.T) {
 // badClassifier answers with the wrong number of scores.
 type badClassifier struct{ *pipelinetest.Classifier }
 
-func (c badClassifier) Classify(images []image.Image, k int) ([]infer.Result, error) {
-	res, err := c.Classifier.Classify(images, k)
+func (c badClassifier) ClassifyInto(dst []infer.Result, images []image.Image, k int) ([]infer.Result, error) {
+	res, err := c.Classifier.ClassifyInto(dst, images, k)
 	res[0].Scores = res[0].Scores[:1]
 	return res, err
 }
@@ -664,5 +664,58 @@ func TestExtraFrameSkipped(t *testing.T) {
 	got := h.wait(t, 3)
 	if got[0].Frames != 2 {
 		t.Errorf("item 1 from %d frames, want 2", got[0].Frames)
+	}
+}
+
+// TestSubmitWait: a source that can wait is held back instead of losing
+// frames, and a cancelled wait gives the frame back.
+func TestSubmitWait(t *testing.T) {
+	h := start(t, pipeline.Options{Queue: 1}, 1)
+	block := make(chan struct{})
+	h.cls[0].Hook = func(images []image.Image) error {
+		<-block
+		return nil
+	}
+	frames := make([]testFrame, 4)
+	for i := range frames {
+		frames[i] = newFrame("cam", uint64(i+1), 1, t0, 1, 0, 0)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for _, f := range frames {
+			if err := h.p.SubmitWait(context.Background(), f.Frame); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	close(block)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	h.wait(t, 4)
+	if s := h.p.Stats(); s.Skipped != 0 || s.Processed != 4 {
+		t.Errorf("stats: skipped %d processed %d, want 0 and 4", s.Skipped, s.Processed)
+	}
+
+	// A full queue and an ended context: the frame is released.
+	h2 := start(t, pipeline.Options{Queue: 1}, 1)
+	hold := make(chan struct{})
+	defer close(hold)
+	held := make(chan struct{}, 1)
+	h2.cls[0].Hook = func(images []image.Image) error {
+		held <- struct{}{}
+		<-hold
+		return nil
+	}
+	a, b, c := newFrame("cam", 1, 1, t0, 1, 0, 0), newFrame("cam", 2, 1, t0, 1, 0, 0), newFrame("cam", 3, 1, t0, 1, 0, 0)
+	h2.p.Submit(a.Frame)
+	<-held
+	h2.p.Submit(b.Frame) // fills the queue
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := h2.p.SubmitWait(ctx, c.Frame); err == nil || c.released.Load() != 1 {
+		t.Errorf("SubmitWait on a full queue with an ended context: %v, released %d", err, c.released.Load())
 	}
 }

@@ -49,8 +49,10 @@ func NewClassifier(labels ...string) *Classifier {
 // Labels returns Classes.
 func (c *Classifier) Labels() []string { return c.Classes }
 
-// Classify returns the scores each image carries; topK is honoured as 1.
-func (c *Classifier) Classify(images []image.Image, topK int) ([]infer.Result, error) {
+// ClassifyInto returns the scores each image carries; topK is honoured as
+// 1. The results are the fake's own (dst is ignored), reused across calls
+// as the real classifier's are.
+func (c *Classifier) ClassifyInto(_ []infer.Result, images []image.Image, topK int) ([]infer.Result, error) {
 	if c.Hook != nil {
 		if err := c.Hook(images); err != nil {
 			return nil, err
