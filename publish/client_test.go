@@ -210,10 +210,21 @@ func testPublish(t *testing.T, e *env) {
 			t.Fatal(err)
 		}
 	}
-	for _, want := range []string{"Banana", "Kiwi"} {
-		if got := sub.ExpectTopic(t, topics.Label("belt1")); string(got.Payload) != want {
-			t.Errorf("label: got %q, want %q", got.Payload, want)
+	// QoS 1 is at least once: a message may arrive twice (the broker or
+	// client re-sends when an acknowledgement is slow, as under -race), so
+	// compare the labels with repeats folded.
+	var labels []string
+	for len(labels) == 0 || labels[len(labels)-1] != "Kiwi" {
+		got := string(sub.ExpectTopic(t, topics.Label("belt1")).Payload)
+		if len(labels) == 0 || labels[len(labels)-1] != got {
+			labels = append(labels, got)
 		}
+		if len(labels) > 2 {
+			break
+		}
+	}
+	if strings.Join(labels, ",") != "Banana,Kiwi" {
+		t.Errorf("labels %v, want [Banana Kiwi]", labels)
 	}
 
 	st := publish.NewStats(meta, publish.Counters{Uptime: 90 * time.Second, FramesIn: 30, Processed: 29.5, Skipped: 0.5,
