@@ -77,7 +77,7 @@ arm64: ## run the infer tests for linux/arm64 under qemu-aarch64-static
 v4l2: ## capture from a real V4L2 camera: Debian's kernel with the vivid driver under qemu (.ci/v4l2vm.sh)
 	./.ci/v4l2vm.sh
 
-bench: ref ## benchmarks: native engine vs the real TFLite C library
+bench: ref ## benchmarks: the engine vs the real TFLite runtimes, and the agent pipeline (frames/s, latency, allocations)
 	./.ci/bench.sh
 
 demo: ## the agent's main job: a simulated conveyor of Fruits-360 images, MobileNet v2, the embedded MQTT broker, and a subscriber printing what arrives

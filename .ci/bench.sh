@@ -5,6 +5,7 @@
 #   native-1t / native-2t : `convert run --threads 1|2`
 #   tflite-c              : the TFLite 2.9 C library (default kernels), via our runner
 #   tflite-wasm           : TFLite WASM with XNNPACK SIMD (Node), tflite_oracle.js
+# Then the agent's frame path (pipeline, camera frames, latency): bench_agent.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -44,3 +45,6 @@ for m in "${models[@]}"; do
 	printf '%-42s %10.2f %10.2f %10.2f %10.2f %9.2f %9.2f\n' "$m" "$n1" "$n2" "$c" "$w" \
 		"$(echo "$n1 / $c" | bc -l)" "$(echo "$n1 / $w" | bc -l)"
 done | tee "$out/table.txt"
+
+echo
+"$root/.ci/bench_agent.sh"
