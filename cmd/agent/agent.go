@@ -248,15 +248,7 @@ func (a *agent) openCamera(cc config.Camera) (*camera, error) {
 	case config.TriggerInterval:
 		c.Trigger, err = capture.Interval(t.Interval)
 	case config.TriggerGPIO:
-		var edge = capture.GPIOOptions{Debounce: t.Debounce}
-		if edge.Edge, err = capture.ParseEdge(t.Edge); err == nil {
-			pin, perr := capture.OpenPin(t.Pin)
-			if perr != nil {
-				err = perr
-			} else {
-				c.Trigger, err = capture.GPIO(pin, edge)
-			}
-		}
+		c.Trigger, err = gpioTrigger(t)
 	case config.TriggerMQTT:
 		c.command = capture.NewCommand()
 		c.Trigger = c.command
@@ -266,6 +258,19 @@ func (a *agent) openCamera(cc config.Camera) (*camera, error) {
 		return nil, fmt.Errorf("camera %s: trigger: %w", cc.Name, err)
 	}
 	return c, nil
+}
+
+// gpioTrigger opens a light barrier's input pin.
+func gpioTrigger(t config.Trigger) (capture.Trigger, error) {
+	edge, err := capture.ParseEdge(t.Edge)
+	if err != nil {
+		return nil, err
+	}
+	pin, err := capture.OpenPin(t.Pin)
+	if err != nil {
+		return nil, err
+	}
+	return capture.GPIO(pin, capture.GPIOOptions{Edge: edge, Debounce: t.Debounce})
 }
 
 // run runs the cameras and the pipeline until ctx ends or every camera's
