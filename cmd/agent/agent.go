@@ -52,6 +52,9 @@ type camera struct {
 	// (batch mode): it waits for room in the pipeline's queue rather than
 	// losing frames, as a real camera, which cannot wait, would.
 	canWait bool
+	// snapshots are pending snapshot commands: the camera's next frame is
+	// encoded for each before it goes on (nothing is kept otherwise).
+	snapshots chan chan<- snapshot
 }
 
 // newAgent builds everything the config describes. Failures here are
@@ -213,7 +216,7 @@ func (a *agent) connect(ctx context.Context) error {
 
 // openCamera builds a camera's source and trigger.
 func (a *agent) openCamera(cc config.Camera) (*camera, error) {
-	c := &camera{Camera: &capture.Camera{
+	c := &camera{snapshots: make(chan chan<- snapshot, 4), Camera: &capture.Camera{
 		Name:          cc.Name,
 		Frames:        cc.Trigger.Frames,
 		FrameInterval: cc.Trigger.FrameInterval,
@@ -324,6 +327,11 @@ func (a *agent) run(ctx context.Context) error {
 
 // submit hands a frame to the pipeline, unless classification is paused.
 func (a *agent) submit(ctx context.Context, c *camera, f *capture.Frame) {
+	select {
+	case reply := <-c.snapshots:
+		reply <- takeSnapshot(c.Name, f)
+	default:
+	}
 	switch {
 	case a.paused.Load():
 		f.Release()

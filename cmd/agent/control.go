@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"image/jpeg"
 	"time"
 
 	"github.com/fruitcam/fruitcam/capture"
@@ -28,6 +31,10 @@ func (a *agent) command(name string, payload []byte) ([]byte, error) {
 		a.paused.Store(false)
 		a.log.Info("resumed by command")
 		return json.Marshal(map[string]bool{"paused": false})
+	case publish.CmdReload:
+		return nil, errors.New("reload: this agent applies a new config when restarted (systemctl restart fruitcam); live reload comes with fleet configs")
+	case publish.CmdSnapshot:
+		return a.snapshot(cmd.Camera)
 	case publish.CmdTrigger:
 		var fired []string
 		for _, c := range a.cameras {
@@ -113,4 +120,64 @@ func (a *agent) counters(st pipeline.Stats) publish.Counters {
 
 func contextTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
+}
+
+// snapshot is the answer to the snapshot command: one camera's frame as
+// JPEG (base64 in the JSON reply).
+type snapshot struct {
+	Camera   string    `json:"camera"`
+	Seq      uint64    `json:"seq"`
+	Item     uint64    `json:"item"`
+	Captured time.Time `json:"captured"`
+	Width    int       `json:"width"`
+	Height   int       `json:"height"`
+	JPEG     []byte    `json:"jpeg"`
+	err      error
+}
+
+// snapshotWait bounds how long the command waits for a camera's next
+// frame: a triggered camera only takes frames when its trigger fires.
+const snapshotWait = 5 * time.Second
+
+// snapshot asks one camera (the only one, or the one named) for its next
+// frame, as it will be classified (region of interest applied).
+func (a *agent) snapshot(name string) ([]byte, error) {
+	var c *camera
+	for _, cc := range a.cameras {
+		if cc.Name == name || (name == "" && len(a.cameras) == 1) {
+			c = cc
+		}
+	}
+	if c == nil {
+		return nil, fmt.Errorf("snapshot: name the camera (\"camera\": ...); %q is not one of the %d cameras", name, len(a.cameras))
+	}
+	reply := make(chan snapshot, 1)
+	select {
+	case c.snapshots <- reply:
+	default:
+		return nil, fmt.Errorf("snapshot: camera %s has too many snapshots pending", c.Name)
+	}
+	select {
+	case s := <-reply:
+		if s.err != nil {
+			return nil, s.err
+		}
+		return json.Marshal(s)
+	case <-time.After(snapshotWait):
+		return nil, fmt.Errorf("snapshot: camera %s took no frame within %s (a triggered camera waits for its trigger)", c.Name, snapshotWait)
+	}
+}
+
+// takeSnapshot encodes f; it runs on the camera's goroutine, only when a
+// snapshot was asked for.
+func takeSnapshot(camera string, f *capture.Frame) snapshot {
+	var buf bytes.Buffer
+	b := f.Image.Bounds()
+	s := snapshot{Camera: camera, Seq: f.Seq, Item: f.Item, Captured: f.Captured, Width: b.Dx(), Height: b.Dy()}
+	if err := jpeg.Encode(&buf, f.Image, &jpeg.Options{Quality: 85}); err != nil {
+		s.err = fmt.Errorf("snapshot: camera %s: %w", camera, err)
+		return s
+	}
+	s.JPEG = buf.Bytes()
+	return s
 }

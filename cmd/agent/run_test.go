@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/jpeg"
 	"io"
 	"log/slog"
 	"net"
@@ -165,6 +166,24 @@ func TestRunMQTT(t *testing.T) {
 	m := sub.WaitFor(t, "the pause reply", func(m publishtest.Message) bool { return m.Topic == "fruitcam/testbelt/cmd/pause/reply" })
 	if rep, err := publish.DecodeReply(m.Payload); err != nil || !rep.OK || rep.ID != "p1" {
 		t.Errorf("pause reply %s (%v)", m.Payload, err)
+	}
+	sub.Publish(t, "fruitcam/testbelt/cmd/snapshot", nil)
+	m = sub.WaitFor(t, "the snapshot reply", func(m publishtest.Message) bool { return m.Topic == "fruitcam/testbelt/cmd/snapshot/reply" })
+	rep, err := publish.DecodeReply(m.Payload)
+	if err != nil || !rep.OK {
+		t.Fatalf("snapshot reply %.200s (%v)", m.Payload, err)
+	}
+	var snap struct {
+		Camera        string
+		Width, Height int
+		JPEG          []byte
+	}
+	if err := json.Unmarshal(rep.Data, &snap); err != nil {
+		t.Fatal(err)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(snap.JPEG))
+	if err != nil || snap.Camera != "belt" || img.Bounds().Dx() != snap.Width || snap.Width != 100 {
+		t.Errorf("snapshot %s %dx%d: %v", snap.Camera, snap.Width, snap.Height, err)
 	}
 	sub.Publish(t, "fruitcam/testbelt/cmd/resume", nil)
 	sub.WaitFor(t, "the resume reply", func(m publishtest.Message) bool { return m.Topic == "fruitcam/testbelt/cmd/resume/reply" })
