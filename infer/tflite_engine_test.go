@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -192,20 +193,7 @@ func TestTFLiteParity(t *testing.T) {
 }
 
 func equal(a, b [][][]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if len(a[k]) != len(b[k]) {
-			return false
-		}
-		for o := range a[k] {
-			if !bytes.Equal(a[k][o], b[k][o]) {
-				return false
-			}
-		}
-	}
-	return true
+	return slices.EqualFunc(a, b, func(x, y [][]byte) bool { return slices.EqualFunc(x, y, bytes.Equal) })
 }
 
 // TestTFLiteBatch runs all inputs of every model as one batch: each

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -280,20 +281,7 @@ func checkBatchThreads(t *testing.T, fx *fixture, want [][][]byte) string {
 }
 
 func equalOutputs(a, b [][][]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if len(a[k]) != len(b[k]) {
-			return false
-		}
-		for o := range a[k] {
-			if !bytes.Equal(a[k][o], b[k][o]) {
-				return false
-			}
-		}
-	}
-	return true
+	return slices.EqualFunc(a, b, func(x, y [][]byte) bool { return slices.EqualFunc(x, y, bytes.Equal) })
 }
 
 func refs(g Golden, ref func(GoldenInput) [][]byte) [][][]byte {
