@@ -23,6 +23,9 @@ type Options struct {
 	Backend string
 	// Threads for the interpreter; 0 means 1.
 	Threads int
+	// Device selects the Edge TPU for backend edgetpu: "" (the first
+	// found), "usb", "usb:N", "pci" or "pci:N", as pycoral names them.
+	Device string
 }
 
 // File is a model file read from disk and validated.

@@ -34,6 +34,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"github.com/fruitcam/fruitcam/infer/delegate"
 	"reflect"
 	"slices"
 	"strings"
@@ -52,7 +53,13 @@ func newCgoEngine(f *File, opts Options) (Engine, error) {
 	case BackendTFLite:
 		return newTFLiteEngine(f, opts.Threads)
 	case BackendEdgeTPU:
-		return nil, fmt.Errorf("infer: backend %q is not in this build yet (the Edge TPU delegate is still to come); use backend tflite with the CPU .tflite the Edge TPU model was compiled from", opts.Backend)
+		// The delegate exists before the interpreter and is deleted after
+		// it: the engine owns it from here (Close).
+		d, err := delegate.NewEdgeTPU(opts.Device)
+		if err != nil {
+			return nil, fmt.Errorf("infer: backend edgetpu for %s: %w", f.Path, err)
+		}
+		return newTFLiteEngine(f, opts.Threads, d)
 	}
 	return nil, fmt.Errorf("infer: backend %q does not use the TensorFlow Lite C library", opts.Backend)
 }

@@ -331,6 +331,7 @@ func TestTFLiteErrors(t *testing.T) {
 		file    func(t *testing.T) *infer.File
 		backend string
 		threads int
+		device  string
 		want    []string
 	}{
 		{
@@ -363,10 +364,19 @@ func TestTFLiteErrors(t *testing.T) {
 			want:    []string{"-1 threads"},
 		},
 		{
-			name:    "edgetpu backend",
+			// No libedgetpu (as on CI), or libedgetpu without a TPU: either
+			// way a startup error that says what to install or check.
+			name:    "edgetpu backend without a TPU",
 			file:    func(t *testing.T) *infer.File { return read(t, "models/tflm/hello_world_int8.tflite") },
 			backend: infer.BackendEdgeTPU,
-			want:    []string{`backend "edgetpu"`},
+			want:    []string{"backend edgetpu for", "hello_world_int8.tflite", "edgetpu"},
+		},
+		{
+			name:    "edgetpu backend with a bad device name",
+			file:    func(t *testing.T) *infer.File { return read(t, "models/tflm/hello_world_int8.tflite") },
+			backend: infer.BackendEdgeTPU,
+			device:  "usb0",
+			want:    []string{"backend edgetpu for", "usb0"},
 		},
 	}
 	for _, tt := range tests {
@@ -375,7 +385,7 @@ func TestTFLiteErrors(t *testing.T) {
 			if backend == "" {
 				backend = infer.BackendTFLite
 			}
-			e, err := infer.NewEngine(tt.file(t), infer.Options{Backend: backend, Threads: tt.threads})
+			e, err := infer.NewEngine(tt.file(t), infer.Options{Backend: backend, Threads: tt.threads, Device: tt.device})
 			if err == nil {
 				e.Close()
 				t.Fatal("got an engine, want an error")
