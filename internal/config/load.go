@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -70,6 +71,22 @@ func parse(data []byte, name string, lookup func(string) (string, bool)) (*Confi
 	}
 	if len(data) > MaxSize {
 		return nil, fileErr(0, "", "larger than %d KiB: is this a config file?", MaxSize>>10)
+	}
+	// Line numbers, ${VAR} substitution and error positions all count in
+	// UTF-8; the YAML decoder would silently decode UTF-16 instead.
+	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
+		return nil, fileErr(0, "", "the file is UTF-16 (it starts with a byte order mark): save it as UTF-8")
+	}
+	if !utf8.Valid(data) {
+		bad := 0
+		for bad < len(data) {
+			r, size := utf8.DecodeRune(data[bad:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			bad += size
+		}
+		return nil, fileErr(1+bytes.Count(data[:bad], []byte("\n")), "", "not UTF-8 (byte %#x at offset %d): save the file as UTF-8", data[bad], bad)
 	}
 	text, errs := expand(data, name, lookup)
 	if errs != nil {
