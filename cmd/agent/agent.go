@@ -365,9 +365,18 @@ func (a *agent) close() {
 		}
 	}
 	if a.broker != nil {
+		// The broker has acknowledged every result, but forwards them to
+		// its subscribers on its own goroutines: give those a moment
+		// before the listener goes, so the last results are not lost to
+		// the consumers of an agent that stops.
+		time.Sleep(brokerGrace)
 		a.broker.Close()
 	}
 }
+
+// brokerGrace is how long an embedded broker outlives the agent's own
+// client at shutdown.
+const brokerGrace = 250 * time.Millisecond
 
 func baseName(p string) string {
 	if i := strings.LastIndexAny(p, `/\`); i >= 0 {

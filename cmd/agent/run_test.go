@@ -204,6 +204,10 @@ func TestRunMQTT(t *testing.T) {
 	}
 	// Every result the pipeline produced was published before "offline".
 	produced := a.pipe.Stats().Items
+	sub.WaitFor(t, "the last result", func(m publishtest.Message) bool {
+		var r struct{ Seq uint64 }
+		return strings.HasSuffix(m.Topic, "/result") && json.Unmarshal(m.Payload, &r) == nil && r.Seq == produced
+	})
 	var seqs []uint64
 	for _, m := range sub.Received() {
 		if strings.HasSuffix(m.Topic, "/result") {
