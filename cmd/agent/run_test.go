@@ -121,6 +121,22 @@ func embeddedMQTT(t *testing.T, addr string) string {
 `, addr)
 }
 
+// startAgent runs the agent of cfg in the background and subscribes to
+// its device as the operator of embeddedMQTT.
+func startAgent(t *testing.T, cfg *config.Config, addr string) (*agent, *publishtest.Subscriber, context.CancelFunc, <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := newAgent(ctx, cfg, quietLog(), io.Discard)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.run(ctx) }()
+	sub := publishtest.Subscribe(t, publishtest.Conn{Broker: "tcp://" + addr, Username: "operator", Password: "v1ew"}, "fruitcam/testbelt/#")
+	return a, sub, cancel, done
+}
+
 // TestRunMQTT runs the agent with its embedded broker and watches it as an
 // operator would: online, results and labels, a command, and on shutdown
 // every result published before "offline".
@@ -130,16 +146,8 @@ func TestRunMQTT(t *testing.T) {
   - name: belt
     source: {type: folder, path: "@IMAGES@", rate: 40, loop: true}
 `+embeddedMQTT(t, addr))
-	ctx, cancel := context.WithCancel(context.Background())
+	a, sub, cancel, done := startAgent(t, cfg, addr)
 	defer cancel()
-	a, err := newAgent(ctx, cfg, quietLog(), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.run(ctx) }()
-
-	sub := publishtest.Subscribe(t, publishtest.Conn{Broker: "tcp://" + addr, Username: "operator", Password: "v1ew"}, "fruitcam/testbelt/#")
 	sub.Expect(t, "fruitcam/testbelt/status", "online")
 	var last uint64
 	for range 5 {
@@ -230,15 +238,8 @@ func TestRunMQTTTrigger(t *testing.T) {
     source: {type: pattern, width: 320, height: 240, rate: 30}
     trigger: {type: mqtt, frames: 2}
 `+embeddedMQTT(t, addr))
-	ctx, cancel := context.WithCancel(context.Background())
+	_, sub, cancel, done := startAgent(t, cfg, addr)
 	defer cancel()
-	a, err := newAgent(ctx, cfg, quietLog(), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.run(ctx) }()
-	sub := publishtest.Subscribe(t, publishtest.Conn{Broker: "tcp://" + addr, Username: "operator", Password: "v1ew"}, "fruitcam/testbelt/#")
 	sub.Expect(t, "fruitcam/testbelt/status", "online")
 	for i := 1; i <= 2; i++ {
 		sub.Publish(t, "fruitcam/testbelt/cmd/trigger", []byte(`{"camera":"gate"}`))
