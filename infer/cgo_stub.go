@@ -4,6 +4,14 @@ package infer
 
 import "fmt"
 
+// haveTFLite: this build has no TensorFlow Lite C library.
+const haveTFLite = false
+
+// edgeTPUAvailable says why no Edge TPU can be used by this build.
+func edgeTPUAvailable(string) error {
+	return fmt.Errorf("this binary was built without the TensorFlow Lite C library (rebuild with -tags tflite)")
+}
+
 // newCgoEngine is the stand-in for the TFLite C library backends in the
 // default, cgo-free build.
 func newCgoEngine(f *File, opts Options) (Engine, error) {

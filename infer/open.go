@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"os"
+	"time"
 
 	"github.com/fruitcam/fruitcam/infer/tfl"
 )
@@ -14,6 +16,8 @@ const (
 	BackendNative  = "native"
 	BackendTFLite  = "tflite"
 	BackendEdgeTPU = "edgetpu"
+	// BackendAuto is resolved by Choose into one of the others.
+	BackendAuto = "auto"
 )
 
 // Options configures Open.
@@ -26,6 +30,19 @@ type Options struct {
 	// Device selects the Edge TPU for backend edgetpu: "" (the first
 	// found), "usb", "usb:N", "pci" or "pci:N", as pycoral names them.
 	Device string
+
+	// The rest is read by Choose and Plan.NewEngine only.
+
+	// CPUModel is the CPU model of an Edge TPU model; "" means the file
+	// CPUTwinPath names, when it exists.
+	CPUModel string
+	// Watchdog is how long one Edge TPU inference may take before the TPU
+	// counts as stalled; 0: only errors count. Retry is how often a failed
+	// TPU is tried again; 0: never.
+	Watchdog, Retry time.Duration
+	// OnHealth is told every change of an Edge TPU engine's Health.
+	OnHealth func(Health)
+	Logger   *slog.Logger
 }
 
 // File is a model file read from disk and validated.
@@ -61,6 +78,8 @@ func NewEngine(f *File, opts Options) (Engine, error) {
 		return e, nil
 	case BackendTFLite, BackendEdgeTPU:
 		return newCgoEngine(f, opts)
+	case BackendAuto:
+		return nil, fmt.Errorf("infer: backend auto is resolved by infer.Choose, not NewEngine")
 	}
-	return nil, fmt.Errorf("infer: unknown backend %q (want native, tflite or edgetpu)", opts.Backend)
+	return nil, fmt.Errorf("infer: unknown backend %q (want native, tflite, edgetpu or auto)", opts.Backend)
 }

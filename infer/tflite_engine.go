@@ -47,6 +47,20 @@ import (
 	"github.com/fruitcam/fruitcam/infer/tfl"
 )
 
+// haveTFLite: this build has the TensorFlow Lite C library.
+const haveTFLite = true
+
+// edgeTPUAvailable is nil when an Edge TPU answers for device: its delegate
+// can be created (and is deleted at once).
+func edgeTPUAvailable(device string) error {
+	d, err := delegate.NewEdgeTPU(device)
+	if err != nil {
+		return err
+	}
+	d.Delete()
+	return nil
+}
+
 // newCgoEngine builds the engines that need the TensorFlow Lite C library.
 func newCgoEngine(f *File, opts Options) (Engine, error) {
 	switch opts.Backend {

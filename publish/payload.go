@@ -125,6 +125,20 @@ type Stats struct {
 	Backend      string            `json:"backend"`
 	Health       map[string]string `json:"health"`                  // component -> HealthOK, HealthDegraded, HealthDown
 	TemperatureC *float64          `json:"temperature_c,omitempty"` // SoC temperature when readable
+	EdgeTPU      *EdgeTPU          `json:"edgetpu,omitempty"`       // with backend edgetpu only
+}
+
+// EdgeTPU is the state of the Edge TPU and its watchdog: which backend
+// runs the model and how often the TPU failed. Counts are since start,
+// summed over the workers; State is the worst worker's.
+type EdgeTPU struct {
+	State     string     `json:"state"`  // ok, fallback (the CPU model runs), failed (nothing runs)
+	Active    string     `json:"active"` // backend running now: edgetpu, native, tflite, or "" when failed
+	Failures  int        `json:"failures"`
+	Stalls    int        `json:"stalls"`
+	Recovered int        `json:"recovered"`
+	LastError string     `json:"last_error,omitempty"`
+	Since     *Timestamp `json:"since,omitempty"` // when State last changed
 }
 
 // Meta holds what is the same in every payload of one agent run.
@@ -189,6 +203,7 @@ type Counters struct {
 	Health                       map[string]string // copied by NewStats
 	Temperature                  float64           // degrees Celsius, used when TemperatureOK
 	TemperatureOK                bool
+	EdgeTPU                      *EdgeTPU // copied by NewStats
 }
 
 // NewStats builds the Stats payload of c at time now. Rates are rounded to
@@ -216,6 +231,10 @@ func NewStats(m Meta, c Counters, now time.Time) Stats {
 	if c.TemperatureOK {
 		t := round(c.Temperature, 10)
 		s.TemperatureC = &t
+	}
+	if c.EdgeTPU != nil {
+		e := *c.EdgeTPU
+		s.EdgeTPU = &e
 	}
 	return s
 }

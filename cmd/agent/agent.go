@@ -30,7 +30,13 @@ type agent struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	started time.Time
-	meta    publish.Meta
+	meta    *liveMeta
+
+	// watchdogs guard the Edge TPU engines (one per worker; none on the
+	// CPU backends); statsNow asks for a stats message at once (a backend
+	// switched).
+	watchdogs []*infer.Watchdog
+	statsNow  chan struct{}
 
 	broker   *publish.Broker // nil unless the config runs one
 	client   *publish.Client // nil when MQTT is off
@@ -61,7 +67,7 @@ type camera struct {
 // startup errors (missing model, camera that cannot be opened, broker
 // that refuses), reported before anything runs.
 func newAgent(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) (a *agent, err error) {
-	a = &agent{cfg: cfg, log: log, started: time.Now()}
+	a = &agent{cfg: cfg, log: log, started: time.Now(), meta: &liveMeta{}, statsNow: make(chan struct{}, 1)}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -134,24 +140,40 @@ func (a *agent) loadModel() ([]pipeline.Classifier, error) {
 			return nil, err
 		}
 	}
-	backend := m.Backend
-	if backend == config.BackendAuto {
-		// The CPU backends are what this build has; the tflite and edgetpu
-		// backends (and auto's choice between them) come with -tags tflite.
-		backend = infer.BackendNative
+	plan, err := infer.Choose(f, infer.Options{
+		Backend: m.Backend, Threads: m.Threads, Device: m.EdgeTPU.Device, CPUModel: m.CPUModel,
+		Watchdog: m.EdgeTPU.Watchdog, Retry: m.EdgeTPU.Retry, OnHealth: a.backendChanged,
+		Logger: a.log.With("part", "backend"),
+	})
+	if err != nil {
+		return nil, err
 	}
-	a.meta = publish.Meta{Device: a.cfg.Device.ID, Backend: backend, Model: publish.Model{SHA256: f.SHA256}}
+	if plan.File != f {
+		// auto runs the CPU model of an Edge TPU model: its own graph, and
+		// its own metadata unless it has none.
+		opts.Graph = plan.File.Model
+		if cmd, err := plan.File.Metadata(); err != nil {
+			return nil, err
+		} else if cmd != nil {
+			md = cmd
+		}
+	}
+	meta := publish.Meta{Device: a.cfg.Device.ID, Backend: plan.Backend, Model: publish.Model{SHA256: plan.File.SHA256}}
 	if md != nil {
-		a.meta.Model.Name, a.meta.Model.Version = md.Name, md.Version
+		meta.Model.Name, meta.Model.Version = md.Name, md.Version
 	}
-	if a.meta.Model.Name == "" {
-		a.meta.Model.Name = strings.TrimSuffix(baseName(m.Path), ".tflite")
+	if meta.Model.Name == "" {
+		meta.Model.Name = strings.TrimSuffix(strings.TrimSuffix(baseName(m.Path), ".tflite"), "_edgetpu")
 	}
+	a.meta.base = meta
 	var out []pipeline.Classifier
 	for range a.cfg.Infer.Workers {
-		e, err := infer.NewEngine(f, infer.Options{Backend: backend, Threads: m.Threads})
+		e, err := plan.NewEngine()
 		if err != nil {
 			return nil, err
+		}
+		if w, ok := e.(*infer.Watchdog); ok {
+			a.watchdogs = append(a.watchdogs, w)
 		}
 		c, err := infer.NewClassifier(e, md, opts)
 		if err != nil {
@@ -160,9 +182,43 @@ func (a *agent) loadModel() ([]pipeline.Classifier, error) {
 		}
 		out = append(out, c)
 	}
-	a.log.Info("model loaded", "path", m.Path, "name", a.meta.Model.Name, "backend", backend,
-		"workers", a.cfg.Infer.Workers, "sha256", f.SHA256[:12])
+	args := []any{"path", plan.File.Path, "name", meta.Model.Name, "backend", plan.Backend,
+		"workers", a.cfg.Infer.Workers, "sha256", plan.File.SHA256[:12], "why", plan.Reason}
+	if plan.Fallback != nil {
+		args = append(args, "fallback", plan.Fallback.Path, "fallback_backend", plan.FallbackBackend)
+	}
+	a.log.Info("model loaded", args...)
 	return out, nil
+}
+
+// backendChanged is told by an Edge TPU watchdog that it switched backends
+// (on the worker's goroutine): results name the backend now running, and
+// the stats say so at once.
+func (a *agent) backendChanged(h infer.Health) {
+	active := h.Active
+	if active == "" {
+		active = "none"
+	}
+	a.meta.backend.Store(&active)
+	select {
+	case a.statsNow <- struct{}{}:
+	default:
+	}
+}
+
+// liveMeta is the payloads' Meta with the backend running now: it changes
+// when the Edge TPU fails over to the CPU model and back.
+type liveMeta struct {
+	base    publish.Meta
+	backend atomic.Pointer[string]
+}
+
+func (l *liveMeta) get() publish.Meta {
+	m := l.base
+	if b := l.backend.Load(); b != nil {
+		m.Backend = *b
+	}
+	return m
 }
 
 // connect starts the embedded broker when configured, then the MQTT

@@ -38,7 +38,9 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 	labelsPath := fs.String("labels", "", "labels `file`, one per line (default: the model's metadata)")
 	top := fs.Int("top", 5, "number of classes to list per image")
 	asJSON := fs.Bool("json", false, "print one JSON object per image")
-	backend := fs.String("backend", infer.BackendNative, "backend: native, tflite or edgetpu")
+	backend := fs.String("backend", infer.BackendNative, "backend: native, tflite, edgetpu or auto (tflite and edgetpu need an agent built with -tags tflite)")
+	device := fs.String("device", "", "Edge TPU: usb, usb:N, pci, pci:N or :N (default: any)")
+	cpuModel := fs.String("cpu-model", "", "the CPU `file` of an Edge TPU model (default: <name>.tflite beside <name>_edgetpu.tflite)")
 	threads := fs.Int("threads", 1, "interpreter threads")
 	batch := fs.Int("batch", 8, "images per invocation")
 	normalize := fs.String("normalize", "", "input normalisation: unit (x/255), symmetric (x/127.5-1), caffe or none (default: metadata, else guessed from the input)")
@@ -85,7 +87,22 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	e, err := infer.NewEngine(f, infer.Options{Backend: *backend, Threads: *threads})
+	plan, err := infer.Choose(f, infer.Options{Backend: *backend, Threads: *threads, Device: *device, CPUModel: *cpuModel})
+	if err != nil {
+		return err
+	}
+	if plan.File != f {
+		opts.Graph = plan.File.Model
+		if md == nil {
+			if md, err = plan.File.Metadata(); err != nil {
+				return err
+			}
+		}
+	}
+	if *backend == infer.BackendAuto {
+		fmt.Fprintf(stderr, "agent classify: backend %s for %s: %s\n", plan.Backend, filepath.Base(plan.File.Path), plan.Reason)
+	}
+	e, err := plan.NewEngine()
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fruitcam/fruitcam/capture"
+	"github.com/fruitcam/fruitcam/infer"
 	"github.com/fruitcam/fruitcam/internal/pipeline"
 	"github.com/fruitcam/fruitcam/publish"
 )
@@ -67,8 +68,9 @@ func (a *agent) publishStats(stop <-chan struct{}) {
 		case <-stop:
 			return
 		case <-t.C:
+		case <-a.statsNow:
 		}
-		p := publish.NewStats(a.meta, a.counters(a.pipe.Stats()), time.Now())
+		p := publish.NewStats(a.meta.get(), a.counters(a.pipe.Stats()), time.Now())
 		ctx, cancel := contextTimeout(a.cfg.MQTT.StatsInterval)
 		if err := a.client.Stats(ctx, p); err != nil {
 			a.log.Warn("publishing stats", "err", err)
@@ -109,13 +111,50 @@ func (a *agent) counters(st pipeline.Stats) publish.Counters {
 	if a.mqtt != nil {
 		depth += a.mqtt.depth()
 	}
+	tpu := a.edgeTPUHealth()
+	if tpu != nil {
+		health["backend"] = map[string]string{
+			infer.StateOK: publish.HealthOK, infer.StateFallback: publish.HealthDegraded, infer.StateFailed: publish.HealthDown,
+		}[tpu.State]
+	}
 	return publish.Counters{
 		Uptime:   time.Since(a.started),
 		FramesIn: st.FPSIn, Processed: st.FPSProcessed, Skipped: st.FPSSkipped,
 		QueueDepth:   depth,
 		InferenceP50: st.InferenceP50, InferenceP99: st.InferenceP99,
-		Health: health,
+		Health:  health,
+		EdgeTPU: tpu,
 	}
+}
+
+// edgeTPUHealth sums the workers' Edge TPU watchdogs (nil without any):
+// the worst state, the counts added up.
+func (a *agent) edgeTPUHealth() *publish.EdgeTPU {
+	if len(a.watchdogs) == 0 {
+		return nil
+	}
+	rank := map[string]int{infer.StateOK: 0, infer.StateFallback: 1, infer.StateFailed: 2}
+	var out publish.EdgeTPU
+	var since time.Time
+	for i, w := range a.watchdogs {
+		h := w.Health()
+		if i == 0 || rank[h.State] > rank[out.State] {
+			out.State, out.Active = h.State, h.Active
+		}
+		out.Failures += h.Failures
+		out.Stalls += h.Stalls
+		out.Recovered += h.Recovered
+		if h.LastError != "" {
+			out.LastError = h.LastError
+		}
+		if h.Since.After(since) {
+			since = h.Since
+		}
+	}
+	if !since.IsZero() {
+		out.Since = &publish.Timestamp{Time: since}
+	}
+	return &out
 }
 
 func contextTimeout(d time.Duration) (context.Context, context.CancelFunc) {

@@ -34,7 +34,7 @@ const mqttQueue = 1024
 // mqttSink publishes results and labels from its own goroutine.
 type mqttSink struct {
 	client *publish.Client
-	meta   publish.Meta
+	meta   *liveMeta
 	log    *slog.Logger
 
 	mu      sync.Mutex
@@ -45,7 +45,7 @@ type mqttSink struct {
 	done    chan struct{}
 }
 
-func newMQTTSink(c *publish.Client, meta publish.Meta, log *slog.Logger) *mqttSink {
+func newMQTTSink(c *publish.Client, meta *liveMeta, log *slog.Logger) *mqttSink {
 	s := &mqttSink{client: c, meta: meta, log: log, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go s.loop()
 	return s
@@ -53,7 +53,7 @@ func newMQTTSink(c *publish.Client, meta publish.Meta, log *slog.Logger) *mqttSi
 
 // Send queues r's payload (built now: r.Top belongs to the pipeline).
 func (s *mqttSink) Send(_ context.Context, r pipeline.Result) error {
-	p := publish.NewResult(s.meta, item(r), time.Now())
+	p := publish.NewResult(s.meta.get(), item(r), time.Now())
 	s.mu.Lock()
 	if len(s.queue) == mqttQueue {
 		s.queue = s.queue[1:]
@@ -139,11 +139,11 @@ func (s *mqttSink) close(ctx context.Context) {
 // linesSink writes results as JSON lines (stdout).
 type linesSink struct {
 	lines *publish.JSONLines
-	meta  publish.Meta
+	meta  *liveMeta
 }
 
 func (s *linesSink) Send(ctx context.Context, r pipeline.Result) error {
-	return s.lines.Result(ctx, r.Camera, publish.NewResult(s.meta, item(r), time.Now()))
+	return s.lines.Result(ctx, r.Camera, publish.NewResult(s.meta.get(), item(r), time.Now()))
 }
 
 // newActuator opens the actuators' output pins.

@@ -2,9 +2,12 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 
@@ -91,6 +94,63 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// checkCPUModel checks the CPU model of an Edge TPU model (model.cpu_model,
+// else the twin beside it): that there is one, that it is not compiled for
+// the TPU too, and that it takes the same inputs and gives the same
+// outputs, so it can take over when the TPU fails.
+func checkCPUModel(c *config.Config, f *infer.File) (errs, warnings config.Errors) {
+	key, path := "model.cpu_model", c.Model.CPUModel
+	if path == "" {
+		key, path = "model.path", infer.CPUTwinPath(f.Path)
+		if path == "" {
+			return nil, config.Errors{c.Errorf(key, "%s has no CPU model to fall back on: name it <name>_edgetpu.tflite beside <name>.tflite, or set model.cpu_model", f.Path)}
+		}
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, config.Errors{c.Errorf(key, "no CPU model %s beside %s: without a TPU, or when it fails, nothing will classify; copy the .tflite it was compiled from there or set model.cpu_model", path, f.Path)}
+		}
+	}
+	cpu, err := infer.ReadFile(path)
+	if err != nil {
+		return config.Errors{c.Errorf(key, "CPU model: %v", err)}, nil
+	}
+	if infer.IsEdgeTPU(cpu.Model) {
+		return config.Errors{c.Errorf(key, "CPU model %s is compiled for the Edge TPU too: name the .tflite it was compiled from", path)}, nil
+	}
+	if err := sameIO(f.Model, cpu.Model); err != nil {
+		return config.Errors{c.Errorf(key, "CPU model %s cannot stand in for %s: %v", path, f.Path, err)}, nil
+	}
+	return nil, nil
+}
+
+// sameIO compares the graphs' input and output tensors (batch aside).
+func sameIO(a, b *tfl.Model) error {
+	ga, gb := a.Subgraphs[0], b.Subgraphs[0]
+	check := func(kind string, x, y []int, ta, tb []tfl.Tensor) error {
+		if len(x) != len(y) {
+			return fmt.Errorf("%d %ss, want %d", len(y), kind, len(x))
+		}
+		for i := range x {
+			p, q := ta[x[i]], tb[y[i]]
+			if p.Type != q.Type || !slices.Equal(p.Shape[min(1, len(p.Shape)):], q.Shape[min(1, len(q.Shape)):]) || !sameQuant(p.Quant, q.Quant) {
+				return fmt.Errorf("%s %d (%s) differs from %s", kind, i, q.Name, p.Name)
+			}
+		}
+		return nil
+	}
+	if err := check("input", ga.Inputs, gb.Inputs, ga.Tensors, gb.Tensors); err != nil {
+		return err
+	}
+	return check("output", ga.Outputs, gb.Outputs, ga.Tensors, gb.Tensors)
+}
+
+// sameQuant compares per-tensor quantisation parameters.
+func sameQuant(a, b *tfl.Quantization) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return slices.Equal(a.Scale, b.Scale) && slices.Equal(a.ZeroPoint, b.ZeroPoint)
+}
+
 // checkModel reads the model a config names and checks what the config
 // assumes about it: that its labels can be read, that every actuator's
 // label is one of them (or the unknown label), and that the backend can
@@ -101,14 +161,19 @@ func checkModel(c *config.Config) (errs, warnings config.Errors) {
 	if err != nil {
 		return config.Errors{c.Errorf("model.path", "%v", err)}, nil
 	}
-	compiled := slices.ContainsFunc(f.Model.OperatorCodes, func(oc tfl.OperatorCode) bool {
-		return oc.Builtin == tfl.OpCustom && oc.Custom == native.EdgeTPUCustomOp
-	})
+	compiled := infer.IsEdgeTPU(f.Model)
 	switch b := c.Model.Backend; {
 	case compiled && b != config.BackendEdgeTPU && b != config.BackendAuto:
-		errs = append(errs, c.Errorf("model.backend", "%s is compiled for the Coral Edge TPU: backend %s cannot run it; use edgetpu (or the CPU .tflite it was compiled from)", c.Model.Path, b))
+		errs = append(errs, c.Errorf("model.backend", "%s is compiled for the Coral Edge TPU: backend %s cannot run it; use edgetpu or auto (or the CPU .tflite it was compiled from)", c.Model.Path, b))
 	case !compiled && b == config.BackendEdgeTPU:
 		warnings = append(warnings, c.Errorf("model.backend", "%s is not compiled for the Edge TPU (no %s): it will run on the CPU; compile it with edgetpu_compiler", c.Model.Path, native.EdgeTPUCustomOp))
+	}
+	if b := c.Model.Backend; (b == config.BackendTFLite || b == config.BackendEdgeTPU) && !infer.HaveTFLite() {
+		warnings = append(warnings, c.Errorf("model.backend", "backend %s needs an agent built with -tags tflite (this one is not): fine if the board's agent is", b))
+	}
+	if compiled && (c.Model.Backend == config.BackendEdgeTPU || c.Model.Backend == config.BackendAuto) {
+		e, w := checkCPUModel(c, f)
+		errs, warnings = append(errs, e...), append(warnings, w...)
 	}
 	md, err := f.Metadata()
 	if err != nil {

@@ -118,6 +118,10 @@ cameras:
 func TestValidateModel(t *testing.T) {
 	model, labels, _ := mobileNet(t)
 	tpuModel := testdata.Path(t, "models/coral/mobilenet_v1_0.25_128_quant_edgetpu.tflite")
+	lonely := filepath.Join(t.TempDir(), "m_edgetpu.tflite")
+	if b, err := os.ReadFile(tpuModel); err != nil || os.WriteFile(lonely, b, 0o644) != nil {
+		t.Fatal("copy the Edge TPU model", err)
+	}
 	base := "version: 1\ncameras: [{name: cam0, source: {type: pattern}}]\nmodel:\n  path: " + model + "\n  labels: " + labels + "\n"
 	tests := []struct {
 		name, text string
@@ -133,11 +137,20 @@ func TestValidateModel(t *testing.T) {
 			":5: model.backend: " + tpuModel + " is compiled for the Coral Edge TPU: backend tflite cannot run it"},
 		{"CPU model on the Edge TPU", base + "  backend: edgetpu\n", 0,
 			":6: model.backend: warning: " + model + " is not compiled for the Edge TPU"},
+		{"Edge TPU model with its CPU twin", "version: 1\ncameras: [{name: cam0, source: {type: pattern}}]\nmodel:\n  path: " + tpuModel + "\n  backend: auto\n", 0, ""},
+		{"Edge TPU model, unlike CPU model", "version: 1\ncameras: [{name: cam0, source: {type: pattern}}]\nmodel:\n  path: " + tpuModel + "\n  backend: auto\n  cpu_model: " + model + "\n", 1,
+			":6: model.cpu_model: CPU model " + model + " cannot stand in for " + tpuModel + ": input 0"},
+		{"Edge TPU model alone", "version: 1\ncameras: [{name: cam0, source: {type: pattern}}]\nmodel:\n  path: " + lonely + "\n  backend: edgetpu\n", 0,
+			":4: model.path: warning: no CPU model " + strings.TrimSuffix(lonely, "_edgetpu.tflite") + ".tflite beside " + lonely + ": without a TPU, or when it fails, nothing will classify"},
 	}
 	for _, tt := range tests {
 		path := writeConfig(t, tt.text)
 		code, _, stderr := validate(path)
-		if code != tt.code || !strings.Contains(stderr, path+strings.ReplaceAll(tt.stderr, "\n:", "\n"+path+":")) {
+		want := path + strings.ReplaceAll(tt.stderr, "\n:", "\n"+path+":")
+		if tt.stderr == "" {
+			want = ""
+		}
+		if code != tt.code || !strings.Contains(stderr, want) || (want == "" && stderr != "") {
 			t.Errorf("%s: exit %d, stderr:\n%s\nwant exit %d, stderr with:\n%s", tt.name, code, stderr, tt.code, path+tt.stderr)
 		}
 	}

@@ -57,6 +57,21 @@ type Model struct {
 	Fit       string `yaml:"fit"`
 	Color     string `yaml:"color"`
 	Top       int    `yaml:"top"`
+	// CPUModel is the CPU .tflite of an Edge TPU model, run when the TPU
+	// is missing or fails; empty: <name>.tflite beside <name>_edgetpu.tflite.
+	CPUModel string  `yaml:"cpu_model"`
+	EdgeTPU  EdgeTPU `yaml:"edgetpu"`
+}
+
+// EdgeTPU configures the Coral Edge TPU (backends edgetpu and auto).
+type EdgeTPU struct {
+	// Device selects the TPU: "" (any), usb, usb:N, pci, pci:N, :N.
+	Device string `yaml:"device"`
+	// Watchdog is how long one inference may take before the TPU counts
+	// as stalled and the CPU model takes over; 0: only errors count.
+	Watchdog time.Duration `yaml:"watchdog"`
+	// Retry is how often a failed TPU is tried again; 0: never.
+	Retry time.Duration `yaml:"retry"`
 }
 
 // Infer sizes the inference stage.

@@ -25,6 +25,7 @@ func Default() *Config {
 			Backend: BackendNative,
 			Threads: 1,
 			Top:     5,
+			EdgeTPU: EdgeTPU{Watchdog: 2 * time.Second, Retry: 30 * time.Second},
 		},
 		Infer: Infer{
 			Workers: 1,

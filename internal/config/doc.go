@@ -81,13 +81,17 @@
 //	| `device.group` | string | "" | fleet group whose configs the device follows (fruitcam/fleet/<group>/config) |
 //	| `model.path` | path | (required) | the .tflite model |
 //	| `model.labels` | path | "" | sidecar labels file, one per line; default: the labels in the model's metadata |
-//	| `model.backend` | string | native | native (pure Go), tflite or edgetpu (agent built -tags tflite), auto (edgetpu when the model needs it, else tflite when built in, else native) |
+//	| `model.backend` | string | native | native (pure Go), tflite or edgetpu (agent built -tags tflite), auto: an Edge TPU model on the TPU when one answers, else its CPU model; a CPU model on native when it has every operator, else tflite |
 //	| `model.threads` | int | 1 | interpreter threads per worker |
 //	| `model.normalize` | string | "" | unit (x/255), symmetric (x/127.5-1), caffe, none; default: metadata, else guessed from the input |
 //	| `model.resize` | string | "" | nearest, bilinear, area; default: metadata, else nearest |
 //	| `model.fit` | string | "" | squash (stretch) or crop (centre, keep aspect ratio); default: metadata, else squash |
 //	| `model.color` | string | "" | rgb or bgr; default: metadata, else rgb (bgr with caffe) |
 //	| `model.top` | int | 5 | classes per result (top k) |
+//	| `model.cpu_model` | path | "" | the CPU .tflite of an Edge TPU model, run when the TPU is missing (auto) or fails; default: <name>.tflite beside <name>_edgetpu.tflite, when it exists |
+//	| `model.edgetpu.device` | string | "" | which Edge TPU: usb, usb:N, pci, pci:N, :N (N-th of any kind, from 0); empty: any |
+//	| `model.edgetpu.watchdog` | duration | 2s | an inference taking longer means the TPU stalled: the CPU model takes over; 0: only errors count |
+//	| `model.edgetpu.retry` | duration | 30s | how often a failed TPU is tried again (the agent goes back to it when it answers); 0: never |
 //	| `infer.workers` | int | 1 | interpreters running side by side |
 //	| `infer.batch.size` | int | 1 | frames per invocation at most |
 //	| `infer.batch.timeout` | duration | 20ms | a batch is flushed this long after its first frame even if not full |

@@ -35,6 +35,9 @@ func (c *Config) CheckHost() (errs, warnings Errors) {
 	if c.Model.Path != "" {
 		regular("model.path", c.Model.Path, "model")
 	}
+	if c.Model.CPUModel != "" {
+		regular("model.cpu_model", c.Model.CPUModel, "model")
+	}
 	if c.Model.Labels != "" {
 		regular("model.labels", c.Model.Labels, "labels")
 	}

@@ -215,6 +215,7 @@ func (c *Config) Resolve(dir string) error {
 	}
 	abs(&c.Model.Path)
 	abs(&c.Model.Labels)
+	abs(&c.Model.CPUModel)
 	for i := range c.Cameras {
 		if c.Cameras[i].Source.Type == SourceFolder {
 			abs(&c.Cameras[i].Source.Path)

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/fruitcam/fruitcam/infer/delegate"
+
 	"fmt"
 	"math"
 	"net"
@@ -153,6 +155,11 @@ func (v *validator) model() {
 	if m.Top < 1 {
 		v.errorf("model.top", "%d is not positive", m.Top)
 	}
+	if _, err := delegate.EdgeTPUOptions(m.EdgeTPU.Device); err != nil {
+		v.errorf("model.edgetpu.device", "%q: use usb, usb:N, pci, pci:N, :N (the N-th TPU of any kind, from 0) or leave it empty for any", m.EdgeTPU.Device)
+	}
+	v.durationAtLeast("model.edgetpu.watchdog", m.EdgeTPU.Watchdog, 0)
+	v.durationAtLeast("model.edgetpu.retry", m.EdgeTPU.Retry, 0)
 }
 
 func (v *validator) cameras() {
