@@ -7,6 +7,9 @@ import "fmt"
 // haveTFLite: this build has no TensorFlow Lite C library.
 const haveTFLite = false
 
+// Version is the TensorFlow Lite C library's version: none in this build.
+func Version() string { return "" }
+
 // edgeTPUAvailable says why no Edge TPU can be used by this build.
 func edgeTPUAvailable(string) error {
 	return fmt.Errorf("this binary was built without the TensorFlow Lite C library (rebuild with -tags tflite)")

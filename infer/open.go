@@ -27,6 +27,9 @@ type Options struct {
 	Backend string
 	// Threads for the interpreter; 0 means 1.
 	Threads int
+	// XNNPACK runs backend tflite's model through TFLite's XNNPACK
+	// delegate (float and 8-bit operators), where the library has it.
+	XNNPACK bool
 	// Device selects the Edge TPU for backend edgetpu: "" (the first
 	// found), "usb", "usb:N", "pci" or "pci:N", as pycoral names them.
 	Device string

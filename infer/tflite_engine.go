@@ -28,6 +28,30 @@ static void fc_report(void* user, const char* format, va_list args) {
 static void fc_set_reporter(void* options, fc_errbuf* e) {
 	TfLiteInterpreterOptionsSetErrorReporter((TfLiteInterpreterOptions*)options, fc_report, e);
 }
+
+// TFLite 2.9's TfLiteXNNPackDelegateOptions (delegates/xnnpack/
+// xnnpack_delegate.h, which the C distribution does not ship; the library
+// exports the functions). Later versions append fields, so it is only
+// used after TfLiteVersion() said 2.9.
+typedef struct {
+	int32_t num_threads;
+	uint32_t flags;
+	void* weights_cache;
+} fc_xnnpack_options_2_9;
+
+#define FC_XNNPACK_FLAG_QS8 0x00000001
+#define FC_XNNPACK_FLAG_QU8 0x00000002
+
+extern TfLiteDelegate* TfLiteXNNPackDelegateCreate(const fc_xnnpack_options_2_9* options);
+extern void TfLiteXNNPackDelegateDelete(TfLiteDelegate* delegate);
+
+static TfLiteDelegate* fc_xnnpack_create(int threads) {
+	fc_xnnpack_options_2_9 o;
+	o.num_threads = threads > 1 ? threads : 0;
+	o.flags = FC_XNNPACK_FLAG_QS8;
+	o.weights_cache = NULL;
+	return TfLiteXNNPackDelegateCreate(&o);
+}
 */
 import "C"
 
@@ -65,6 +89,13 @@ func edgeTPUAvailable(device string) error {
 func newCgoEngine(f *File, opts Options) (Engine, error) {
 	switch opts.Backend {
 	case BackendTFLite:
+		if opts.XNNPACK {
+			d, err := newXNNPACK(opts.Threads)
+			if err != nil {
+				return nil, fmt.Errorf("infer: backend tflite for %s: %w", f.Path, err)
+			}
+			return newTFLiteEngine(f, opts.Threads, d)
+		}
 		return newTFLiteEngine(f, opts.Threads)
 	case BackendEdgeTPU:
 		// The delegate exists before the interpreter and is deleted after
@@ -76,6 +107,34 @@ func newCgoEngine(f *File, opts Options) (Engine, error) {
 		return newTFLiteEngine(f, opts.Threads, d)
 	}
 	return nil, fmt.Errorf("infer: backend %q does not use the TensorFlow Lite C library", opts.Backend)
+}
+
+// Version is the TensorFlow Lite C library's version (TfLiteVersion).
+func Version() string { return C.GoString(C.TfLiteVersion()) }
+
+// xnnpack is TFLite's XNNPACK delegate, as go-tflite's Delegater.
+type xnnpack struct{ d *C.TfLiteDelegate }
+
+// newXNNPACK creates the XNNPACK delegate, with its quantised (signed and
+// unsigned 8-bit) operators on, for threads threads.
+func newXNNPACK(threads int) (*xnnpack, error) {
+	if v := Version(); !strings.HasPrefix(v, "2.9.") {
+		return nil, fmt.Errorf("XNNPACK: this binary knows the delegate's options of TensorFlow Lite 2.9, and the library is %s: turn model.xnnpack off, or rebuild against its headers", v)
+	}
+	d := C.fc_xnnpack_create(C.int(threads))
+	if d == nil {
+		return nil, errors.New("XNNPACK: TfLiteXNNPackDelegateCreate failed (the library may be built without XNNPACK)")
+	}
+	return &xnnpack{d: d}, nil
+}
+
+func (x *xnnpack) Ptr() unsafe.Pointer { return unsafe.Pointer(x.d) }
+
+func (x *xnnpack) Delete() {
+	if x.d != nil {
+		C.TfLiteXNNPackDelegateDelete(x.d)
+		x.d = nil
+	}
 }
 
 // tfliteEngine runs a model with the TensorFlow Lite C library through

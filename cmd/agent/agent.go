@@ -141,7 +141,7 @@ func (a *agent) loadModel() ([]pipeline.Classifier, error) {
 		}
 	}
 	plan, err := infer.Choose(f, infer.Options{
-		Backend: m.Backend, Threads: m.Threads, Device: m.EdgeTPU.Device, CPUModel: m.CPUModel,
+		Backend: m.Backend, Threads: m.Threads, XNNPACK: m.XNNPACK, Device: m.EdgeTPU.Device, CPUModel: m.CPUModel,
 		Watchdog: m.EdgeTPU.Watchdog, Retry: m.EdgeTPU.Retry, OnHealth: a.backendChanged,
 		Logger: a.log.With("part", "backend"),
 	})

@@ -42,6 +42,7 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 	device := fs.String("device", "", "Edge TPU: usb, usb:N, pci, pci:N or :N (default: any)")
 	cpuModel := fs.String("cpu-model", "", "the CPU `file` of an Edge TPU model (default: <name>.tflite beside <name>_edgetpu.tflite)")
 	threads := fs.Int("threads", 1, "interpreter threads")
+	xnn := fs.Bool("xnnpack", false, "backend tflite: run through TFLite's XNNPACK delegate")
 	batch := fs.Int("batch", 8, "images per invocation")
 	normalize := fs.String("normalize", "", "input normalisation: unit (x/255), symmetric (x/127.5-1), caffe or none (default: metadata, else guessed from the input)")
 	resize := fs.String("resize", "", "resize method: nearest, bilinear or area (default: metadata, else nearest)")
@@ -87,7 +88,7 @@ func cmdClassify(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	plan, err := infer.Choose(f, infer.Options{Backend: *backend, Threads: *threads, Device: *device, CPUModel: *cpuModel})
+	plan, err := infer.Choose(f, infer.Options{Backend: *backend, Threads: *threads, XNNPACK: *xnn, Device: *device, CPUModel: *cpuModel})
 	if err != nil {
 		return err
 	}

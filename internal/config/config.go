@@ -48,10 +48,13 @@ type Device struct {
 // preprocessing fields override the model's metadata; empty means "from
 // the metadata, else package preprocess's default".
 type Model struct {
-	Path      string `yaml:"path"`
-	Labels    string `yaml:"labels"`
-	Backend   string `yaml:"backend"`
-	Threads   int    `yaml:"threads"`
+	Path    string `yaml:"path"`
+	Labels  string `yaml:"labels"`
+	Backend string `yaml:"backend"`
+	Threads int    `yaml:"threads"`
+	// XNNPACK runs backend tflite (and a tflite fallback) through TFLite's
+	// XNNPACK delegate.
+	XNNPACK   bool   `yaml:"xnnpack"`
 	Normalize string `yaml:"normalize"`
 	Resize    string `yaml:"resize"`
 	Fit       string `yaml:"fit"`

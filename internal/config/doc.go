@@ -83,6 +83,7 @@
 //	| `model.labels` | path | "" | sidecar labels file, one per line; default: the labels in the model's metadata |
 //	| `model.backend` | string | native | native (pure Go), tflite or edgetpu (agent built -tags tflite), auto: an Edge TPU model on the TPU when one answers, else its CPU model; a CPU model on native when it has every operator, else tflite |
 //	| `model.threads` | int | 1 | interpreter threads per worker |
+//	| `model.xnnpack` | bool | false | backend tflite: run float and int8 operators through TFLite's XNNPACK delegate (TFLite 2.9 here: MobileNet v2 int8 3.9 ms instead of 35 ms; uint8 models stay on the default kernels) |
 //	| `model.normalize` | string | "" | unit (x/255), symmetric (x/127.5-1), caffe, none; default: metadata, else guessed from the input |
 //	| `model.resize` | string | "" | nearest, bilinear, area; default: metadata, else nearest |
 //	| `model.fit` | string | "" | squash (stretch) or crop (centre, keep aspect ratio); default: metadata, else squash |
