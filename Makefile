@@ -18,7 +18,12 @@ CMDS := agent convert
 REF_CGO := CGO_ENABLED=1 CGO_CFLAGS="-I$(REF)/c/include" \
 	CGO_LDFLAGS="-L$(REF)/c/linux_amd64 -Wl,-rpath,$(REF)/c/linux_amd64"
 
-.PHONY: help build test race lint cross check ci ci-deps ref conformance fuzz arm64 tflite tflite-arm64 v4l2 bench demo clean
+# Where a board keeps its own TensorFlow Lite C library and headers, for
+# `make agent-tflite` run on the board.
+TFLITE_LIB ?= /usr/local/lib
+TFLITE_INCLUDE ?= /usr/local/include
+
+.PHONY: help build test race lint cross check ci ci-deps ref conformance fuzz arm64 tflite tflite-arm64 dist agent-tflite v4l2 bench demo clean
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -78,11 +83,19 @@ TFLITE_CGO := CGO_ENABLED=1 CGO_CFLAGS="-I$(REF)/c/include -I$(CURDIR)/internal/
 
 tflite: ref ## the tflite backend and the Edge TPU delegate plumbing (cgo, -tags tflite): tests against TFLite 2.9, and the tagged binaries
 	$(TFLITE_CGO) $(GO) vet -tags tflite ./infer/... ./cmd/...
-	$(TFLITE_CGO) $(GO) test -tags tflite -count=1 ./infer/...
+	$(TFLITE_CGO) $(GO) test -tags tflite -count=1 ./infer/... ./cmd/agent
 	$(TFLITE_CGO) $(GO) build -tags tflite -o $(OUT)/tflite/ $(addprefix ./cmd/,$(CMDS))
 
 tflite-arm64: ref ## the same for linux/arm64 (aarch64 gcc, the arm64 library), run under qemu-aarch64-static
 	./.ci/tflite_arm64.sh
+
+dist: ref ## the agent with the tflite and edgetpu backends + TFLite 2.9, packaged for amd64 and arm64 (out/dist/*.tar.gz), each unpacked and run
+	./.ci/dist.sh amd64
+	./.ci/dist.sh arm64
+
+agent-tflite: ## on a board: bin/agent with the tflite and edgetpu backends, against the board's own library (TFLITE_LIB, TFLITE_INCLUDE)
+	CGO_ENABLED=1 CGO_CFLAGS="-I$(TFLITE_INCLUDE) -I$(CURDIR)/internal/tflitec/include" \
+		CGO_LDFLAGS="-L$(TFLITE_LIB) -Wl,-rpath,$(TFLITE_LIB)" $(GO) build -trimpath -tags tflite -o bin/ ./cmd/agent
 
 arm64: ## run the infer tests for linux/arm64 under qemu-aarch64-static
 	./.ci/arm64.sh
@@ -100,7 +113,7 @@ demo: ## the agent's main job: a simulated conveyor of Fruits-360 images, Mobile
 	bin/agent watch --config configs/demo.yaml --count 35; status=$$?; \
 	kill -INT $$agent; wait $$agent; exit $$status
 
-ci: ci-deps ref lint test race conformance tflite tflite-arm64 fuzz arm64 v4l2 cross ## everything CI runs (what .ci/run calls)
+ci: ci-deps ref lint test race conformance tflite tflite-arm64 dist fuzz arm64 v4l2 cross ## everything CI runs (what .ci/run calls)
 	@echo "make ci: all steps passed"
 
 clean: ## remove build outputs (keeps the downloaded runtimes)

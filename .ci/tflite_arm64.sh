@@ -14,7 +14,7 @@ export CGO_CFLAGS="-I$ref/include -I$root/internal/tflitec/include"
 export CGO_LDFLAGS="-L$ref/linux_arm64 -Wl,-rpath,$ref/linux_arm64"
 qemu=$(command -v qemu-aarch64-static || command -v qemu-aarch64)
 fail=0
-for pkg in ./infer ./infer/delegate; do
+for pkg in ./infer ./infer/delegate ./cmd/agent; do
 	bin=$out/$(basename "$pkg").test
 	go test -tags tflite -c -o "$bin" "$pkg"
 	echo "tflite arm64: $pkg"

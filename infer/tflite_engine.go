@@ -176,6 +176,22 @@ func (r *reporter) take() string {
 	return s
 }
 
+// message takes what the library reported; with an Edge TPU delegate it
+// adds what the message means and what to do (libedgetpu's messages are
+// terse: "Unsupported data type in custom op handler" is a version
+// mismatch).
+func (e *tfliteEngine) message() string {
+	m := e.rep.take()
+	for _, d := range e.dels {
+		if x, ok := d.(*delegate.External); ok {
+			if _, tpu := x.EdgeTPUInfo(); tpu {
+				return delegate.ExplainEdgeTPUError(m)
+			}
+		}
+	}
+	return m
+}
+
 // reset forgets earlier messages without reading them.
 func (r *reporter) reset() { r.eb.n = 0 }
 
@@ -248,7 +264,7 @@ func (e *tfliteEngine) open(f *File, threads int) error {
 	e.rep = newReporter()
 	C.fc_set_reporter(optionsPointer(e.opts), e.rep.eb)
 	if e.it = tflite.NewInterpreter(e.model, e.opts); e.it == nil {
-		return fmt.Errorf("infer: load %s: the TensorFlow Lite library refused the model: %s", f.Path, e.rep.take())
+		return fmt.Errorf("infer: load %s: the TensorFlow Lite library refused the model: %s", f.Path, e.message())
 	}
 	return e.allocate("allocate tensors")
 }
@@ -270,7 +286,7 @@ func checkCPUModel(m *tfl.Model) error {
 func (e *tfliteEngine) allocate(what string) error {
 	e.rep.reset()
 	if e.it.AllocateTensors() != tflite.OK {
-		return fmt.Errorf("infer: %s: %s: %s", e.path, what, e.rep.take())
+		return fmt.Errorf("infer: %s: %s: %s", e.path, what, e.message())
 	}
 	return e.describe()
 }
@@ -343,7 +359,7 @@ func (e *tfliteEngine) Invoke() error {
 	}
 	e.rep.reset()
 	if e.it.Invoke() != tflite.OK {
-		return fmt.Errorf("infer: %s: invoke: %s", e.path, e.rep.take())
+		return fmt.Errorf("infer: %s: invoke: %s", e.path, e.message())
 	}
 	return nil
 }

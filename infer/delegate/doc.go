@@ -17,7 +17,21 @@
 // TFLite keeps calling into the delegate for as long as an interpreter
 // exists; deleting it earlier is a use after free in C.
 //
-// EdgeTPUOptions and FindEdgeTPULibrary are plain Go and build everywhere;
-// the loading itself (External, NewExternal, NewEdgeTPU) needs cgo and the
-// build tag tflite, like the tflite backend of package infer.
+// libedgetpu only works with the TensorFlow Lite release it was built
+// against (they share C structures by layout). NewEdgeTPU reads both
+// versions (edgetpu_version(), TfLiteVersion()) and refuses pairs known to
+// break, naming both files and the fix; version.go holds the table and its
+// sources. ProbeEdgeTPU reports what was found for `agent doctor`, and
+// ExplainEdgeTPUError adds the meaning and the fix to libedgetpu's known
+// runtime errors.
+//
+// EdgeTPUOptions, FindEdgeTPULibrary, the version table and
+// ExplainEdgeTPUError are plain Go and build everywhere; the loading itself
+// (External, NewExternal, NewEdgeTPU, ProbeEdgeTPU) needs cgo and the build
+// tag tflite, like the tflite backend of package infer. Without them
+// ProbeEdgeTPU only looks for the library and returns ErrNoTFLite.
+//
+// Package delegatetest builds test doubles: a counting plugin, and a fake
+// libedgetpu (testdata/faketpu.c) that runs an Edge TPU model's CPU twin
+// and can be made to fail or stall like a USB accelerator.
 package delegate

@@ -1,6 +1,7 @@
 package delegate
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -111,4 +112,54 @@ func findLibrary(name string, dirs []string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("delegate: %s not found (looked in %s): %w", name, strings.Join(dirs, ", "), os.ErrNotExist)
+}
+
+// ErrNoTFLite is returned by ProbeEdgeTPU in a binary built without the
+// TensorFlow Lite C library (without cgo or the build tag tflite).
+var ErrNoTFLite = errors.New("delegate: this binary was built without TensorFlow Lite (build with CGO_ENABLED=1 and -tags tflite, see the Makefile's tflite target), so it cannot use an Edge TPU")
+
+// EdgeTPUInfo is what ProbeEdgeTPU found out about the Edge TPU runtime of
+// this machine and process, for `agent doctor`; NewEdgeTPU's delegates
+// carry it too (see External.EdgeTPUInfo). Fields stay empty for what was
+// not reached: ProbeEdgeTPU fills them in order and stops at the first
+// problem.
+type EdgeTPUInfo struct {
+	Library string // path of libedgetpu.so.1
+	Version string // what its edgetpu_version() says ("" when not exported)
+	Runtime int    // N of RuntimeVersion(N), 0 when unknown
+	// Release is what the version table makes of the library, with the
+	// TensorFlow it was built from ("" when unknown).
+	Release       string
+	TFLite        string // file of the libtensorflowlite_c in this process
+	TFLiteVersion string // its TfLiteVersion()
+	// Note holds compatibility remarks that do not stop the delegate
+	// (what could not be checked, what the runtime version means for
+	// models).
+	Note    string
+	Devices []EdgeTPUDevice // what libedgetpu enumerates (nil: it cannot list them)
+	Device  string          // the device selector tried
+	// Delegate tells whether a delegate could be created for Device.
+	Delegate bool
+}
+
+// EdgeTPUDevice is an Edge TPU libedgetpu enumerates.
+type EdgeTPUDevice struct {
+	Type     string // "usb" or "pci"
+	Path     string // /sys/bus/usb/devices/... or /dev/apex_N
+	Selector string // the device selector that picks it: "usb:0", "pci:1"
+}
+
+// devicesText lists devices for an error message.
+func devicesText(devs []EdgeTPUDevice, listed bool) string {
+	if !listed {
+		return "the library cannot list its devices"
+	}
+	if len(devs) == 0 {
+		return "it enumerates no Edge TPU"
+	}
+	parts := make([]string, len(devs))
+	for i, d := range devs {
+		parts[i] = d.Selector + " at " + d.Path
+	}
+	return "it enumerates " + strings.Join(parts, ", ")
 }

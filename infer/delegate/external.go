@@ -25,6 +25,31 @@ static void* fc_dlopen(const char* path, char* err, size_t n) {
 
 static void* fc_dlsym(void* h, const char* name) { return dlsym(h, name); }
 
+// fc_tflite_version is TfLiteVersion() of the loaded TFLite library, or
+// NULL when none is loaded.
+static const char* fc_tflite_version(void) {
+  const char* (*fn)(void) = (const char* (*)(void))dlsym(RTLD_DEFAULT, "TfLiteVersion");
+  return fn != NULL ? fn() : NULL;
+}
+
+// libedgetpu's edgetpu_c.h.
+struct fc_edgetpu_device {
+  int type; // enum edgetpu_device_type: 0 PCIe, 1 USB
+  const char* path;
+};
+
+static const char* fc_call_version(void* fn) {
+  return ((const char* (*)(void))fn)();
+}
+
+static struct fc_edgetpu_device* fc_list_devices(void* fn, size_t* n) {
+  return ((struct fc_edgetpu_device* (*)(size_t*))fn)(n);
+}
+
+static void fc_free_devices(void* fn, struct fc_edgetpu_device* d) {
+  ((void (*)(struct fc_edgetpu_device*))fn)(d);
+}
+
 static void fc_dlclose(void* h) { dlclose(h); }
 
 // fc_tflite_path is the file of the loaded library defining TfLiteVersion
@@ -85,6 +110,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -113,6 +139,7 @@ type External struct {
 	del     unsafe.Pointer // TfLiteExternalDelegateDelete
 	handle  unsafe.Pointer // our dlopen of the plugin, closed by Delete
 	strings []*C.char      // lib path and options, kept until Delete
+	edgetpu *EdgeTPUInfo   // set by NewEdgeTPU
 }
 
 // NewExternal loads the plugin library lib (a path, or a bare file name
@@ -210,24 +237,142 @@ func formatOptions(keys []string, options map[string]string) string {
 
 // NewEdgeTPU creates the Coral Edge TPU delegate for a device selector (see
 // EdgeTPUOptions) from libedgetpu.so.1 (see FindEdgeTPULibrary).
+//
+// Before creating it, it reads libedgetpu's edgetpu_version() and the
+// process's TfLiteVersion() and refuses, with an error wrapping
+// ErrEdgeTPUVersion that names both libraries and the fix, a pair known
+// not to work together (the table is in version.go). Pairs it cannot judge
+// are accepted; External.EdgeTPUInfo says what was found and why. Without
+// a matching TPU the error wraps ErrNoDelegate and lists the devices
+// libedgetpu enumerates.
 func NewEdgeTPU(device string) (*External, error) {
+	e, _, err := newEdgeTPU(device, loadedTFLite())
+	return e, err
+}
+
+// ProbeEdgeTPU finds libedgetpu, reads its version and devices, checks
+// them against the TFLite library of this process and tries to create a
+// delegate for device, which it deletes at once. The info holds what was
+// found up to the first problem, which is the error (nil when a delegate
+// could be made). With a USB accelerator, a TPU held by another process
+// (a running agent) is not found.
+func ProbeEdgeTPU(device string) (EdgeTPUInfo, error) {
+	e, info, err := newEdgeTPU(device, loadedTFLite())
+	if err != nil {
+		return info, err
+	}
+	e.Delete()
+	return info, nil
+}
+
+// tfliteLib is the TFLite C library of this process.
+type tfliteLib struct{ path, version string }
+
+func loadedTFLite() tfliteLib {
+	var l tfliteLib
+	if p := C.fc_tflite_path(); p != nil {
+		l.path = C.GoString(p)
+	}
+	if v := C.fc_tflite_version(); v != nil {
+		l.version = C.GoString(v)
+	}
+	return l
+}
+
+// newEdgeTPU is NewEdgeTPU with the TFLite library given, so that the
+// version check can be tried against other releases than the one linked.
+func newEdgeTPU(device string, tfl tfliteLib) (*External, EdgeTPUInfo, error) {
+	info := EdgeTPUInfo{Device: device, TFLite: tfl.path, TFLiteVersion: tfl.version}
 	opts, err := EdgeTPUOptions(device)
 	if err != nil {
-		return nil, err
+		return nil, info, err
 	}
 	lib, err := FindEdgeTPULibrary()
 	if err != nil {
-		return nil, err
+		return nil, info, err
+	}
+	info.Library = lib
+	h, err := dlopen(lib)
+	if err != nil {
+		return nil, info, fmt.Errorf("delegate: cannot load %s: %w", lib, err)
+	}
+	// Our handle keeps the library (and its state) loaded until
+	// NewExternal has taken its own.
+	defer dlclose(h)
+	if fn := dlsym(h, "edgetpu_version"); fn != nil {
+		if v := C.fc_call_version(fn); v != nil {
+			info.Version = C.GoString(v)
+		}
+	}
+	if v, err := ParseEdgeTPUVersion(info.Version); err == nil {
+		info.Runtime = v.Runtime
+	}
+	listed := false
+	info.Devices, listed = edgetpuDevices(h)
+	chk := checkEdgeTPUVersions(lib, info.Version, tfl.path, tfl.version)
+	info.Release, info.Note = chk.release, chk.note
+	if chk.err != nil {
+		return nil, info, chk.err
 	}
 	e, err := NewExternal(lib, opts)
 	if errors.Is(err, ErrNoDelegate) {
-		which := "any Edge TPU"
+		which := "Edge TPU"
 		if device != "" {
 			which = fmt.Sprintf("Edge TPU %q", device)
 		}
-		return nil, fmt.Errorf("delegate: no %s found by %s (USB accelerator: `lsusb` lists 1a6e:089a or 18d1:9302 and the user may access it, see Coral's udev rules; PCIe: /dev/apex_0 exists, gasket-dkms installed): %w", which, lib, err)
+		return nil, info, fmt.Errorf("delegate: no %s found by %s (%s; USB accelerator: `lsusb` lists 1a6e:089a or 18d1:9302 and the user may access it, see Coral's udev rules; PCIe: /dev/apex_0 exists, gasket-dkms installed): %w",
+			which, lib, devicesText(info.Devices, listed), err)
 	}
-	return e, err
+	if err != nil {
+		return nil, info, err
+	}
+	info.Delegate = true
+	e.edgetpu = &info
+	return e, info, nil
+}
+
+// edgetpuDevices calls libedgetpu's edgetpu_list_devices; false when the
+// library does not export it.
+func edgetpuDevices(h unsafe.Pointer) ([]EdgeTPUDevice, bool) {
+	list, free := dlsym(h, "edgetpu_list_devices"), dlsym(h, "edgetpu_free_devices")
+	if list == nil || free == nil {
+		return nil, false
+	}
+	var n C.size_t
+	d := C.fc_list_devices(list, &n)
+	if d == nil {
+		return []EdgeTPUDevice{}, true
+	}
+	defer C.fc_free_devices(free, d)
+	devs := make([]EdgeTPUDevice, 0, int(n))
+	count := map[string]int{}
+	for _, cd := range unsafe.Slice(d, int(n)) {
+		typ := "unknown"
+		switch cd._type {
+		case 0:
+			typ = "pci"
+		case 1:
+			typ = "usb"
+		}
+		dev := EdgeTPUDevice{Type: typ, Selector: fmt.Sprintf("%s:%d", typ, count[typ])}
+		if cd.path != nil {
+			dev.Path = C.GoString(cd.path)
+		}
+		count[typ]++
+		devs = append(devs, dev)
+	}
+	return devs, true
+}
+
+// EdgeTPUInfo is what NewEdgeTPU found when it made this delegate; false
+// for delegates made by NewExternal.
+func (e *External) EdgeTPUInfo() (EdgeTPUInfo, bool) {
+	if e.edgetpu == nil {
+		return EdgeTPUInfo{}, false
+	}
+	info := *e.edgetpu
+	info.Devices = slices.Clone(info.Devices)
+	return info, true
 }
 
 // Ptr is the TfLiteDelegate*, for (*tflite.InterpreterOptions).AddDelegate;

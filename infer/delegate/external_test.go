@@ -4,9 +4,7 @@ package delegate
 
 import (
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	"github.com/mattn/go-tflite"
 	"github.com/mattn/go-tflite/delegates"
 
+	"github.com/fruitcam/fruitcam/infer/delegate/delegatetest"
 	"github.com/fruitcam/fruitcam/internal/testdata"
 )
 
@@ -28,45 +27,12 @@ type pluginCounts struct {
 }
 
 // buildPlugin compiles src (a C file) into a shared library in a fresh
-// temporary directory, with $CC (gcc by default: under qemu the arm64 run
-// needs CC=aarch64-linux-gnu-gcc) and the TFLite C headers.
+// temporary directory (see delegatetest.BuildPlugin).
 func buildPlugin(t *testing.T, src string) string {
 	t.Helper()
-	cc := "gcc"
-	if f := strings.Fields(os.Getenv("CC")); len(f) > 0 {
-		cc = f[0]
-	}
-	ccPath, err := exec.LookPath(cc)
-	if err != nil {
-		testdata.Missing(t, fmt.Errorf("delegate test: %s builds the test plugin: %w (%w)", cc, err, os.ErrNotExist))
-	}
 	out := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(src), ".c")+".so")
-	args := []string{"-shared", "-fPIC", "-Wall", "-o", out}
-	for _, d := range tfliteIncludeDirs(t) {
-		args = append(args, "-I"+d)
-	}
-	args = append(args, src)
-	if b, err := exec.Command(ccPath, args...).CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", cc, strings.Join(args, " "), err, b)
-	}
+	delegatetest.BuildPlugin(t, src, out)
 	return out
-}
-
-// tfliteIncludeDirs are the -I directories of CGO_CPPFLAGS/CGO_CFLAGS (the
-// ones this test binary was built with), or the module's .tflite-ref.
-func tfliteIncludeDirs(t *testing.T) []string {
-	var dirs []string
-	for _, f := range strings.Fields(os.Getenv("CGO_CPPFLAGS") + " " + os.Getenv("CGO_CFLAGS")) {
-		if d, ok := strings.CutPrefix(f, "-I"); ok && d != "" {
-			dirs = append(dirs, d)
-		}
-	}
-	if len(dirs) == 0 {
-		if root, err := testdata.ModuleRoot(); err == nil {
-			dirs = append(dirs, filepath.Join(root, ".tflite-ref", "c", "include"))
-		}
-	}
-	return dirs
 }
 
 // readCounts reads the plugin's globals through dlsym; dlopen of the same
