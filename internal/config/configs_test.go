@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fruitcam/fruitcam/internal/testdata"
 )
@@ -86,8 +87,8 @@ var configChecks = map[string]func(*testing.T, *Config){
 		}
 	},
 	"coral-usb.yaml": func(t *testing.T, c *Config) {
-		if c.Model.Backend != BackendEdgeTPU {
-			t.Errorf("coral backend %q", c.Model.Backend)
+		if c.Model.Backend != BackendEdgeTPU || c.Model.EdgeTPU.Device != "usb" || c.Model.EdgeTPU.Watchdog != time.Second {
+			t.Errorf("coral backend %q, Edge TPU %+v", c.Model.Backend, c.Model.EdgeTPU)
 		}
 	},
 	"jetson.yaml": func(t *testing.T, c *Config) {
