@@ -25,7 +25,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	repeat := fs.Int("repeat", 1, "number of timed invocations")
 	threads := fs.Int("threads", 1, "interpreter threads")
 	batch := fs.Int("batch", 0, "resize the batch dimension first (0: keep the model's)")
-	backend := fs.String("backend", infer.BackendNative, "backend: native, tflite or edgetpu")
+	backend := fs.String("backend", infer.BackendNative, "backend: native, tflite or edgetpu (tflite and edgetpu need a build with -tags tflite)")
+	xnn := fs.Bool("xnnpack", false, "backend tflite: run through TFLite's XNNPACK delegate")
+	device := fs.String("device", "", "backend edgetpu: usb, usb:N, pci, pci:N or :N (default: any)")
 	pos, err := cli.ParseFlags(fs, args)
 	if err != nil {
 		return err
@@ -42,7 +44,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	e, err := infer.NewEngine(f, infer.Options{Backend: *backend, Threads: *threads})
+	e, err := infer.NewEngine(f, infer.Options{Backend: *backend, Threads: *threads, XNNPACK: *xnn, Device: *device})
 	if err != nil {
 		return err
 	}
