@@ -30,6 +30,7 @@ var commands = []cli.Command{
 	{Name: "watch", Summary: "print what a device publishes (results, stats, status)", Run: cmdWatch},
 	{Name: "classify", Summary: "classify image files and print the top classes", Run: cmdClassify},
 	{Name: "validate", Summary: "check config files (--print shows the effective config)", Run: cmdValidate},
+	{Name: "doctor", Summary: "check this board: libraries, Edge TPUs, cameras, and a config's model and backend", Run: cmdDoctor},
 }
 
 // run is the whole program, testable without a process.
