@@ -94,7 +94,13 @@ type runner struct {
 	e    Engine
 	req  chan struct{}
 	done chan error
+	warm bool // it has answered once
 }
+
+// firstCall is how many times Timeout the first inference of an engine
+// may take: an Edge TPU uploads the model's parameters to the device then
+// (megabytes over USB), so the first call is slower by far.
+const firstCall = 10
 
 func newRunner(e Engine) *runner {
 	r := &runner{e: e, req: make(chan struct{}), done: make(chan error, 1)}
@@ -229,13 +235,18 @@ func (w *Watchdog) invokePrimary() (err error, stalled bool) {
 		return r.e.Invoke(), false
 	}
 	r.req <- struct{}{}
-	w.timer.Reset(w.opts.Timeout)
+	timeout := w.opts.Timeout
+	if !r.warm {
+		timeout *= firstCall
+	}
+	w.timer.Reset(timeout)
 	select {
 	case err := <-r.done:
 		w.timer.Stop()
+		r.warm = true
 		return err, false
 	case <-w.timer.C:
-		return fmt.Errorf("infer: backend %s stalled: no answer within %v", w.opts.Name, w.opts.Timeout), true
+		return fmt.Errorf("infer: backend %s stalled: no answer within %v", w.opts.Name, timeout), true
 	}
 }
 
@@ -384,7 +395,7 @@ func (w *Watchdog) probe(stop chan struct{}) (*runner, error) {
 	}
 	r := newRunner(e)
 	r.req <- struct{}{}
-	timeout := w.opts.Timeout
+	timeout := w.opts.Timeout * firstCall
 	if timeout <= 0 {
 		timeout = time.Minute
 	}
@@ -401,6 +412,7 @@ func (w *Watchdog) probe(stop chan struct{}) (*runner, error) {
 		r.close()
 		return nil, err
 	}
+	r.warm = true
 	return r, nil
 }
 

@@ -162,6 +162,31 @@ func TestWatchdogStallSwitchesToFallback(t *testing.T) {
 	}
 }
 
+// TestWatchdogFirstCallIsSlow: the first inference may take firstCall
+// times the deadline (an Edge TPU uploads the model then); later ones not.
+func TestWatchdogFirstCallIsSlow(t *testing.T) {
+	tpu, cpu := newSum(100), newSum(0)
+	slow := 150 * time.Millisecond
+	tpu.fail = func(int) error { time.Sleep(slow); return nil }
+	w, err := NewWatchdog(tpu, WatchdogOptions{
+		Name: "edgetpu", FallbackName: "native", Timeout: 50 * time.Millisecond,
+		Fallback: func() (Engine, error) { return cpu, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if got := runW(t, w, 1, 0, 0, 0); got[0] != 101 {
+		t.Fatalf("first output %d, want 101 from the primary despite %v > the deadline", got[0], slow)
+	}
+	if got := runW(t, w, 1, 0, 0, 0); got[0] != 1 {
+		t.Fatalf("second output %d, want 1 from the fallback", got[0])
+	}
+	if h := w.Health(); h.Stalls != 1 {
+		t.Errorf("health %+v", h)
+	}
+}
+
 func TestWatchdogWithoutFallback(t *testing.T) {
 	tpu := newSum(100)
 	tpu.fail = func(int) error { return errors.New("device gone") }

@@ -91,7 +91,7 @@
 //	| `model.top` | int | 5 | classes per result (top k) |
 //	| `model.cpu_model` | path | "" | the CPU .tflite of an Edge TPU model, run when the TPU is missing (auto) or fails; default: <name>.tflite beside <name>_edgetpu.tflite, when it exists |
 //	| `model.edgetpu.device` | string | "" | which Edge TPU: usb, usb:N, pci, pci:N, :N (N-th of any kind, from 0); empty: any |
-//	| `model.edgetpu.watchdog` | duration | 2s | an inference taking longer means the TPU stalled: the CPU model takes over; 0: only errors count |
+//	| `model.edgetpu.watchdog` | duration | 2s | an inference taking longer means the TPU stalled: the CPU model takes over (the first, which uploads the model to the TPU, may take 10 times as long); 0: only errors count |
 //	| `model.edgetpu.retry` | duration | 30s | how often a failed TPU is tried again (the agent goes back to it when it answers); 0: never |
 //	| `infer.workers` | int | 1 | interpreters running side by side |
 //	| `infer.batch.size` | int | 1 | frames per invocation at most |
