@@ -13,12 +13,12 @@ import (
 //
 // It is a GEMM with M = batch·oh·ow output pixels, N = outC and
 // K = kh·kw·inC: the filter is already an N×K matrix, packed once in
-// prepare. A 1×1, stride-1 convolution over int8 or float input is that
-// GEMM on the input itself. Otherwise each thread gathers blocks of output
-// pixels' receptive fields into its part of the scratch buffer (im2col,
-// converting uint8 to int8 on the way) and multiplies them; padding taps
-// get the input's zero point, so they add nothing, as in TFLite's
-// reference kernel, which skips them.
+// prepare. A 1×1, stride-1 convolution is that GEMM on the input itself
+// (the GEMM reads uint8 and int8 alike). Otherwise each thread gathers
+// blocks of output pixels' receptive fields into its part of the scratch
+// buffer (im2col) and multiplies them; padding taps get the input's zero
+// point, so they add nothing, as in TFLite's reference kernel, which skips
+// them.
 type conv2d struct {
 	n    *node
 	opts *tfl.Conv2DOptions
@@ -105,13 +105,17 @@ func (k *conv2d) prepare() error {
 	k.w = w
 
 	g := k.geom
-	k.direct = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && w.typ != tfl.Uint8
+	k.direct = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.padT == 0 && g.padL == 0 &&
+		g.outH == g.inH && g.outW == g.inW
 	k.threads, k.slot = 0, 0
 	if !k.direct {
 		elem := w.typ.Size()
-		k.threads = min(max(k.n.threads, 1), k.m)
+		k.threads = min(gemm.Threads(k.n.threads, k.m, w.channels, k.k), k.m)
 		chunk := (k.m + k.threads - 1) / k.threads
-		k.blockRows = min(chunk, max(4, min(64, 32<<10/(k.k*elem))))
+		// Blocks of up to 64 rows whose im2col copy stays within 32 KiB (in
+		// L1 while the kernel reads it), a multiple of 4 rows (the
+		// kernels' row tile) where possible.
+		k.blockRows = min(chunk, max(4, min(64, 32<<10/(k.k*elem))&^3))
 		k.slot = roundUp64(k.blockRows * k.k * elem)
 		k.n.scratchSize = k.threads * k.slot
 	}
@@ -125,7 +129,7 @@ func (k *conv2d) eval() {
 		if k.f != nil {
 			k.f.Run(k.n.threads, out.Float32s(), outC, in.Float32s(), inC, k.m)
 		} else {
-			k.q.Run(k.n.threads, out.Int8s(), outC, in.Int8s(), inC, k.m)
+			k.q.Run(k.n.threads, out.Data, outC, in.Data, inC, k.m)
 		}
 		return
 	}
@@ -142,19 +146,13 @@ func (k *conv2d) worker(lo, hi int) {
 		r1 := min((t+1)*chunk, k.m)
 		for r := t * chunk; r < r1; r += k.blockRows {
 			rows := min(k.blockRows, r1-r)
-			switch {
-			case k.f != nil:
+			if k.f != nil {
 				a := view[float32](slot)
-				im2col(&k.geom, a, k.w.in.Float32s(), r, rows, 0, copyValues[float32])
+				im2col(&k.geom, a, k.w.in.Float32s(), r, rows, 0)
 				k.f.Compute(k.w.out.Float32s()[r*outC:], outC, a, k.k, rows)
-			case k.w.typ == tfl.Uint8:
-				a := view[int8](slot)
-				im2col(&k.geom, a, k.w.in.Int8s(), r, rows, k.q.PadValue(), flipSignInt8)
-				k.q.Compute(k.w.out.Int8s()[r*outC:], outC, a, k.k, rows)
-			default:
-				a := view[int8](slot)
-				im2col(&k.geom, a, k.w.in.Int8s(), r, rows, k.q.PadValue(), copyValues[int8])
-				k.q.Compute(k.w.out.Int8s()[r*outC:], outC, a, k.k, rows)
+			} else {
+				im2col(&k.geom, slot, k.w.in.Data, r, rows, k.q.PadValue())
+				k.q.Compute(k.w.out.Data[r*outC:], outC, slot, k.k, rows)
 			}
 		}
 	}
@@ -162,9 +160,8 @@ func (k *conv2d) worker(lo, hi int) {
 
 // im2col writes the receptive fields of output pixels [r0, r0+rows) (in
 // batch, row, column order) as rows of K = kh·kw·inC values, in the
-// filter's (ky, kx, c) order. Taps outside the input get pad. cp copies a
-// run of input values (converting them if needed).
-func im2col[T int8 | float32](g *convGeom, dst, src []T, r0, rows int, pad T, cp func(dst, src []T)) {
+// filter's (ky, kx, c) order. Taps outside the input get pad.
+func im2col[T byte | float32](g *convGeom, dst, src []T, r0, rows int, pad T) {
 	k := g.kh * g.kw * g.inC
 	perImage := g.outH * g.outW
 	imgLen := g.inH * g.inW * g.inC
@@ -188,7 +185,7 @@ func im2col[T int8 | float32](g *convGeom, dst, src []T, r0, rows int, pad T, cp
 			}
 			if whole {
 				off := (iy*g.inW + ix0) * g.inC
-				cp(seg, img[off:off+span])
+				copy(seg, img[off:off+span])
 				continue
 			}
 			for kx := range g.kw {
@@ -199,7 +196,7 @@ func im2col[T int8 | float32](g *convGeom, dst, src []T, r0, rows int, pad T, cp
 					continue
 				}
 				off := (iy*g.inW + ix) * g.inC
-				cp(d, img[off:off+g.inC])
+				copy(d, img[off:off+g.inC])
 			}
 		}
 	}
@@ -208,16 +205,5 @@ func im2col[T int8 | float32](g *convGeom, dst, src []T, r0, rows int, pad T, cp
 func fill[T any](s []T, v T) {
 	for i := range s {
 		s[i] = v
-	}
-}
-
-func copyValues[T any](dst, src []T) { copy(dst, src) }
-
-// flipSignInt8 copies uint8 values (read through an int8 view) into the
-// int8 domain: u − 128 is u with its top bit flipped (package gemm).
-func flipSignInt8(dst, src []int8) {
-	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] = v ^ -128
 	}
 }

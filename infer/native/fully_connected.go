@@ -12,8 +12,8 @@ import (
 // format: weights [N, K], optional bias [N]. The input is read as
 // [batch, K] with batch = elements / K, whatever its rank; the output is
 // [batch, N], or the input's shape with its last dimension replaced by N
-// when keep_num_dims is set. It is one GEMM (M = batch); uint8 input is
-// moved into the int8 domain in the scratch buffer first.
+// when keep_num_dims is set. It is one GEMM (M = batch) on the input
+// itself.
 //
 // The output multiplier is TFLite's GetQuantizedConvolutionMultipler for
 // per-tensor weights (uint8 and int8 alike, float32 product of the
@@ -89,23 +89,15 @@ func (k *fullyConnected) prepare() error {
 		k.q, k.f, k.packed = q, fl, f.Data
 	}
 	k.w = w
-	if w.typ == tfl.Uint8 {
-		k.n.scratchSize = k.batch * k.k
-	}
 	return nil
 }
 
 func (k *fullyConnected) eval() {
 	in, out := k.w.in, k.w.out
 	n := k.w.channels
-	switch k.w.typ {
-	case tfl.Float32:
+	if k.f != nil {
 		k.f.Run(k.n.threads, out.Float32s(), n, in.Float32s(), k.k, k.batch)
-	case tfl.Uint8:
-		a := view[int8](k.n.scratch)
-		gemm.FlipSign(a, in.Uint8s())
-		k.q.Run(k.n.threads, out.Int8s(), n, a, k.k, k.batch)
-	default:
-		k.q.Run(k.n.threads, out.Int8s(), n, in.Int8s(), k.k, k.batch)
+		return
 	}
+	k.q.Run(k.n.threads, out.Data, n, in.Data, k.k, k.batch)
 }

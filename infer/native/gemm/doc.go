@@ -5,20 +5,37 @@
 // (row m is one output pixel's receptive field, or one batch row) and B is
 // an N×K matrix of weights (row n is one output channel's filter). B is
 // constant: it is packed once, at load, by PackInt8, PackUint8 or
-// PackFloat32 into a layout private to this package, so that faster
-// (SIMD) micro-kernels can replace the portable loops here, with their own
-// layout, without any change to the operator code that calls them.
+// PackFloat32 into the layout of the micro-kernel chosen for this CPU, so
+// the operator code never sees layouts or instruction sets.
+//
+// # Kernels
+//
+// Each kind of GEMM has a portable Go kernel and SIMD kernels in assembly,
+// behind one small interface (int8Kernel, f32Kernel in kernel.go); the
+// best one the CPU has (golang.org/x/sys/cpu) is chosen at start-up:
+//
+//	amd64  int8: avx512vnni (VPDPBUSD, 4 rows × 32 channels), avxvnni (the
+//	       VEX form on 256 bits, 4 × 16), avx2 (VPMOVSXBW + VPMADDWD, 2 × 16);
+//	       float32: avx512 (4 × 32), avx2 (4 × 16)
+//	arm64  int8: sdot (SDOT, 4 × 16, where the CPU has the dot-product
+//	       extension), smull (SMULL + SADALP, 2 × 16); float32: neon (FMLA, 4 × 16)
+//	other  the portable kernels
+//
+// Every kernel computes exactly the same bytes (int8) or bits (float32) as
+// the portable one; the tests run every kernel the CPU has on the same data
+// against the reference loops, with edge sizes and extreme values.
 //
 // # Quantised GEMM
 //
 // Int8 computes, for every row m and column n, exactly this reference loop
 // (TensorFlow Lite's reference convolution and fully connected kernels,
 // tensorflow/lite/kernels/internal/reference/conv.h and
-// integer_ops/fully_connected.h):
+// integer_ops/fully_connected.h), with A and B in their own types (int8 or
+// uint8) and zA, zB their zero points:
 //
 //	acc := bias[n]                                  // 0 without bias
 //	for k := 0; k < K; k++ {
-//		acc += (A[m][k] + aOff) * (B[n][k] + bOff) // int32
+//		acc += (A[m][k] − zA) * (B[n][k] − zB)     // int32
 //	}
 //	v := quant.MultiplyByQuantizedMultiplierHalfUp(acc, mult[n], shift[n]) + outZeroPoint
 //	C[m][n] = clamp(v, lo, hi)
@@ -28,31 +45,80 @@
 // kernels do: that is what makes MobileNet v2's linear bottlenecks match
 // the real runtime (see quant.MultiplyByQuantizedMultiplierHalfUp).
 //
-// where aOff and bOff are the negated zero points of A and B. Expanding
-// the product gives
+// # Domains and the rearranged sum
 //
-//	acc = Σ A·B + aOff·ΣₖB[n] + bOff·ΣₖA[m] + K·aOff·bOff + bias[n]
+// Weights are stored signed: uint8 weights w become w − 128 by flipping
+// the sign bit, their zero point z becomes z − 128, and w − z is unchanged.
+// Each kernel reads the input bytes in the domain its instructions want:
+// VPDPBUSD multiplies unsigned by signed bytes, so avx512vnni reads inputs
+// as unsigned (int8 inputs get their sign bit flipped, +128); SDOT, SMULL
+// and the portable kernel multiply signed bytes (uint8 inputs flipped,
+// −128); avx2 widens the input as it is (zero- or sign-extension). The
+// input zero point moves with the values, so every difference x − zx is
+// the reference's A − zA. With x and s the input and weight in the
+// kernel's domains, expanding the product gives
 //
-// The inner loop then multiplies raw 8-bit values only (what VPMADDUBSW,
-// VPDPBUSD and SDOT do, and the lanes below); the row sums of B, the bias and the constant term
-// are folded into one int32 per column when the GEMM is set up, and the
-// row sum of A is taken once per row, and only when bOff ≠ 0 (int8 weights
-// are symmetric, so it is skipped there). Go's int32 arithmetic wraps, so
-// the rearranged sum equals the reference sum modulo 2³², hence exactly
-// whenever the reference does not overflow (which TFLite also assumes).
+//	acc = Σₖ x·s − zs·Σₖx − zx·Σₖs + K·zx·zs + bias
+//
+// The inner loops multiply raw bytes only. Σₖs, the bias and the constant
+// term are folded into one int32 per channel when the GEMM is set up; Σₖx
+// is taken once per row, and only when zs ≠ 0 (int8 weights are
+// symmetric, so it is skipped there). Go's int32 arithmetic wraps, and so
+// do VPDPBUSD, VPADDD, SDOT and ADD, so the rearranged sum equals the
+// reference sum modulo 2³², hence exactly whenever the reference does not
+// overflow (which TFLite also assumes). Products and partial sums are
+// exact: u8·s8 ≤ 255·128 in VPDPBUSD's 32-bit lanes; in 16 bits for
+// VPMADDWD (pairs of them, summed into 32 bits) and SMULL (single
+// products, |−128·−128| < 2¹⁵, pairs added into 32 bits by SADALP).
+//
+// # The output stage
+//
+// The portable kernel uses quant.Scaler. The SIMD kernels compute the same
+// function: with x the accumulator shifted left (wrapping, as Go's <<) and
+// m ≥ 0 the multiplier, TFLite's SaturatingRoundingDoublingHighMul is
+// trunc((x·m + nudge)/2³¹) with nudge = 2³⁰ or 1 − 2³⁰ by the sign of x·m,
+// which equals ⌊(x·m + 2³⁰)/2³¹⌋ in both cases (the only saturating input,
+// x = m = −2³¹, needs a negative multiplier, which NewInt8 refuses); the
+// half-up rounding shift is ⌊(v + 2^(r−1))/2^r⌋, and two floors of
+// divisions by powers of two compose, so
+//
+//	out = ⌊(x·m + 2³⁰ + 2^(30+r)·[r > 0]) / 2^(31+r)⌋
+//
+// one 64-bit multiply, add and shift (amd64, VPMULDQ and VPSRLVQ with the
+// sign handled as kernels_amd64.go explains). On arm64, SQRDMULH is exactly
+// the doubling high multiply and SRSHL by −r exactly the half-up shift.
+// The zero point is then added in 32 bits (wrapping, as in Go), the value
+// clamped, and truncated to a byte, which is exact for both output types
+// since the clamped value lies in the type's range.
+//
+// # Layouts
+//
+// The portable kernel holds each group of three channels' negated weights
+// in the 21-bit lanes of one int64 (see below). The SIMD kernels share one
+// byte layout (simd.go): columns of 16 or 32 channels; inside a column, k
+// in groups of four (the last padded with zero weights) and, per group,
+// each channel's four weights together, so one 64-byte line feeds one
+// VPDPBUSD or four SDOTs for sixteen channels. Rows of A are read in place
+// and no kernel reads past a row or writes past N: the avx512vnni kernel
+// runs a whole block of rows and columns in one call, loading a last K%4
+// values and storing a last partial column under masks; the others are
+// driven four (or two) rows at a time by Go code that copies a last K%4
+// values to a zero-padded buffer and writes a partial column to a buffer
+// and copies it. A group of fewer than mr rows repeats its last row, which
+// writes the same bytes to the same place.
 //
 // # Three products per multiply
 //
-// The portable kernel computes Σₖ A[m][k]·B[n][k] with 64-bit integer
-// multiplies that each yield three products (SIMD within a register).
-// PackInt8 stores, for every k, the weights of three channels, negated, as
-// signed 21-bit lanes of one int64:
+// The portable kernel computes Σₖ x·s with 64-bit integer multiplies that
+// each yield three products (SIMD within a register). It stores, for every
+// k, the weights of three channels, negated, as signed 21-bit lanes of one
+// int64:
 //
-//	W = v₀ + v₁·2²¹ + v₂·2⁴²,   vₗ = −B[n+l][k] ∈ [−127, 128]
+//	W = v₀ + v₁·2²¹ + v₂·2⁴²,   vₗ = −s[n+l][k] ∈ [−127, 128]
 //
-// For an activation a ∈ [−128, 127], a·W = (a·v₀) + (a·v₁)·2²¹ + (a·v₂)·2⁴²
+// For an activation x ∈ [−128, 127], x·W = (x·v₀) + (x·v₁)·2²¹ + (x·v₂)·2⁴²
 // as an exact integer identity, and summing such products over k gives
-// T = S₀ + S₁·2²¹ + S₂·2⁴² with Sₗ = Σ a·vₗ. Each a·vₗ lies in
+// T = S₀ + S₁·2²¹ + S₂·2⁴² with Sₗ = Σ x·vₗ. Each x·vₗ lies in
 // [−16384, 16256], so over a chunk of 64 consecutive k every Sₗ lies in
 // [−2²⁰, 2²⁰), the range of a signed 21-bit number (this is why the
 // weights are negated: −128·−128 = +16384 would overflow the lane after 64
@@ -64,26 +130,15 @@
 // micro-kernel takes two rows of A against two words (a panel of six
 // channels), so per k it performs four multiplies for twelve products.
 //
-// The requantisation is quant.MultiplyByQuantizedMultiplierHalfUp with its
-// shift decomposition and rounding constant precomputed per channel
-// (quant.Scaler, tested against quant.MultiplyByQuantizedMultiplierHalfUp).
-//
-// # uint8 through the int8 core
-//
-// uint8 (legacy, asymmetric) models run through the same core. A uint8
-// value u is turned into the int8 value s = u − 128 by flipping its sign
-// bit (u XOR 0x80 read as int8), and its zero point z into z − 128. Then
-// s − (z − 128) = u − z: every offset-adjusted value, hence every product,
-// sum and requantised result, is unchanged, bit for bit. On the way out an
-// int8 result r becomes the uint8 r + 128 (the same sign-bit flip), with
-// the output zero point and clamp bounds shifted by −128 beforehand so that
-// the clamp happens at the same place. FlipSign converts activations;
-// PackUint8 converts weights.
-//
 // # Float GEMM
 //
-// Float32 computes C[m][n] = clamp(bias[n] + Σₖ A[m][k]·B[n][k], lo, hi),
-// summing k in increasing order as TFLite's reference kernels do.
+// Float32 computes C[m][n] = min(max(acc + bias[n], lo), hi) with
+// acc = Σₖ A[m][k]·B[n][k] summed from +0 in increasing k, as TFLite's
+// reference kernels do. The Go compiler fuses acc += a*b into one
+// multiply-add on arm64 but not on amd64, so the NEON kernel uses FMLA
+// and the amd64 kernels a separate multiply and add: each matches the
+// portable kernel compiled for its architecture, bit for bit, including
+// Go's max and min on NaN and signed zeros (see float32_amd64.s).
 //
 // # Threads
 //

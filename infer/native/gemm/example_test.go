@@ -24,11 +24,9 @@ func Example() {
 		panic(err)
 	}
 	input := []uint8{103, 101} // (3, 1) around zero point 100
-	a := make([]int8, len(input))
-	gemm.FlipSign(a, input)
-	out := make([]int8, 2)
-	g.Run(1, out, 2, a, 2, 1)
+	out := make([]uint8, 2)
+	g.Run(1, out, 2, input, 2, 1)
 	// unit 0: (3·2 + 1·(-2) + 4) / 2 = 4; unit 1: (3·10) / 2 = 15; plus 128.
-	fmt.Println(uint8(out[0]), uint8(out[1]))
+	fmt.Println(out[0], out[1])
 	// Output: 132 143
 }

@@ -5,31 +5,42 @@ import (
 	"math"
 )
 
-// Float32Weights is an N×K float32 weight matrix packed for Float32.
+// Float32Weights is an N×K float32 weight matrix packed for one float
+// kernel (the one selected when it was packed).
 type Float32Weights struct {
 	n, k int
-	// data holds panels of nr channels; inside a panel, for each k the nr
-	// channels' values are adjacent (the broadcast-A, vector-B layout of
-	// FMA kernels): data[(p*k+kk)*nr+j] = B[p*nr+j][kk]. Channels past n
-	// are zero.
+	kern f32Kernel
+	// data holds panels of the kernel's width in channels; inside a
+	// panel, for each k the channels' values are adjacent (the
+	// broadcast-A, vector-B layout): data[(p*k+kk)*width+j] =
+	// B[p*width+j][kk]. Channels past n are zero.
 	data []float32
 }
 
 // PackFloat32 packs the row-major N×K matrix b. It panics if b is shorter
 // than n*k (a programming error: callers validate shapes first).
 func PackFloat32(b []float32, n, k int) *Float32Weights {
-	if n <= 0 || k <= 0 || len(b) < n*k {
-		panic(fmt.Sprintf("gemm: pack %dx%d matrix from %d values", n, k, len(b)))
-	}
-	panels := (n + nr - 1) / nr
-	w := &Float32Weights{n: n, k: k, data: make([]float32, panels*k*nr)}
+	return packFloat32With(f32Impl, b, n, k)
+}
+
+func packFloat32With(kern f32Kernel, b []float32, n, k int) *Float32Weights {
+	checkPack(n, k, len(b))
+	w := &Float32Weights{n: n, k: k, kern: kern}
+	kern.pack(w, b)
+	return w
+}
+
+// packPanels is the layout of every float kernel, for panels of width
+// channels.
+func packPanels(w *Float32Weights, b []float32, width int) {
+	n, k := w.n, w.k
+	w.data = make([]float32, (n+width-1)/width*k*width)
 	for row := range n {
-		p, j := row/nr, row%nr
+		p, j := row/width, row%width
 		for kk := range k {
-			w.data[(p*k+kk)*nr+j] = b[row*k+kk]
+			w.data[(p*k+kk)*width+j] = b[row*k+kk]
 		}
 	}
-	return w
 }
 
 // N is the number of output channels (rows of B).
@@ -41,7 +52,7 @@ func (w *Float32Weights) K() int { return w.k }
 // Float32 is a float GEMM with bias and clamp (the fused activation).
 type Float32 struct {
 	w      *Float32Weights
-	bias   []float32 // N values, zero without bias
+	bias   []float32 // N values (padded to whole panels), zero without bias
 	lo, hi float32
 
 	run                    runArgsF
@@ -64,7 +75,8 @@ func NewFloat32(w *Float32Weights, bias []float32, lo, hi float32) (*Float32, er
 	if !(lo <= hi) || math.IsNaN(float64(lo)) {
 		return nil, fmt.Errorf("gemm: invalid clamp bounds [%g, %g]", lo, hi)
 	}
-	g := &Float32{w: w, bias: make([]float32, w.n), lo: lo, hi: hi}
+	u := w.kern.unit()
+	g := &Float32{w: w, bias: make([]float32, (w.n+u-1)/u*u), lo: lo, hi: hi}
 	copy(g.bias, bias)
 	g.byRowsFn = g.byRows
 	g.byChannelsFn = g.byChannels
@@ -77,63 +89,36 @@ func (g *Float32) N() int { return g.w.n }
 // K is the reduction length.
 func (g *Float32) K() int { return g.w.k }
 
+// Kernel names the micro-kernel the weights were packed for.
+func (g *Float32) Kernel() string { return g.w.kern.name() }
+
+func (g *Float32) units() int {
+	u := g.w.kern.unit()
+	return (g.w.n + u - 1) / u
+}
+
 // Run computes m rows of C: dst[i*ldc+n] for i < m, n < N, from the rows
 // a[i*lda : i*lda+K], using up to threads goroutines. Run is not safe for
 // concurrent use on the same Float32; with threads <= 1 it does not
 // allocate.
 func (g *Float32) Run(threads int, dst []float32, ldc int, a []float32, lda, m int) {
 	g.run = runArgsF{dst: dst, ldc: ldc, a: a, lda: lda, m: m}
-	panels := (g.w.n + nr - 1) / nr
-	split(threads, m, panels, g.byRowsFn, g.byChannelsFn)
+	split(threads, m, g.units(), m*g.w.n*g.w.k, g.byRowsFn, g.byChannelsFn)
 	g.run = runArgsF{}
 }
 
 func (g *Float32) byRows(lo, hi int) {
 	r := &g.run
-	g.block(r.dst[lo*r.ldc:], r.ldc, r.a[lo*r.lda:], r.lda, hi-lo, 0, (g.w.n+nr-1)/nr)
+	g.w.kern.block(g, r.dst[lo*r.ldc:], r.ldc, r.a[lo*r.lda:], r.lda, hi-lo, 0, g.units())
 }
 
 func (g *Float32) byChannels(lo, hi int) {
 	r := &g.run
-	g.block(r.dst, r.ldc, r.a, r.lda, r.m, lo, hi)
+	g.w.kern.block(g, r.dst, r.ldc, r.a, r.lda, r.m, lo, hi)
 }
 
 // Compute is Run on the calling goroutine. It is safe for concurrent use
 // on disjoint rows and does not allocate.
 func (g *Float32) Compute(dst []float32, ldc int, a []float32, lda, m int) {
-	g.block(dst, ldc, a, lda, m, 0, (g.w.n+nr-1)/nr)
-}
-
-func (g *Float32) block(dst []float32, ldc int, a []float32, lda, m, p0, p1 int) {
-	k, n := g.w.k, g.w.n
-	panelLen := k * nr
-	for i := range m {
-		row := a[i*lda : i*lda+k : i*lda+k]
-		out := dst[i*ldc : i*ldc+n : i*ldc+n]
-		for p := p0; p < p1; p++ {
-			acc := dotF1x4(row, g.w.data[p*panelLen:(p+1)*panelLen:(p+1)*panelLen])
-			for j := range nr {
-				c := p*nr + j
-				if c >= n {
-					break
-				}
-				out[c] = min(max(acc[j]+g.bias[c], g.lo), g.hi)
-			}
-		}
-	}
-}
-
-// dotF1x4 returns Σₖ row[k]·B[j][k] for the nr channels of one panel,
-// summing in increasing k.
-func dotF1x4(row []float32, panel []float32) [nr]float32 {
-	var c0, c1, c2, c3 float32
-	panel = panel[:len(row)*nr]
-	for kk, a := range row {
-		b := panel[kk*nr : kk*nr+nr : kk*nr+nr]
-		c0 += a * b[0]
-		c1 += a * b[1]
-		c2 += a * b[2]
-		c3 += a * b[3]
-	}
-	return [nr]float32{c0, c1, c2, c3}
+	g.w.kern.block(g, dst, ldc, a, lda, m, 0, g.units())
 }

@@ -18,10 +18,10 @@ func TestDotExtremeSums(t *testing.T) {
 			{-128, -128, 127, -128},
 		} {
 			t.Run(fmt.Sprintf("k=%d/%v", k, tc), func(t *testing.T) {
-				row0, row1 := make([]int8, k), make([]int8, k)
+				row0, row1 := make([]byte, k), make([]byte, k)
 				b := make([]int8, qnr*k)
 				for i := range k {
-					row0[i], row1[i] = tc.a0, tc.a1
+					row0[i], row1[i] = byte(tc.a0), byte(tc.a1)
 				}
 				for j := range qnr {
 					for i := range k {
@@ -31,16 +31,16 @@ func TestDotExtremeSums(t *testing.T) {
 						}
 					}
 				}
-				w := PackInt8(b, qnr, k, 0)
-				want := func(row []int8, j int) int32 {
+				w := packWith(portableInt8{}, qnr, k, 0, func(i int) int8 { return b[i] })
+				want := func(row []byte, j int) int32 {
 					var s int32
 					for i, v := range row {
-						s += int32(v) * int32(b[j*k+i])
+						s += int32(int8(v)) * int32(b[j*k+i])
 					}
 					return s
 				}
-				got2 := dot2(row0, row1, w.data)
-				got1 := dot1(row1, w.data)
+				got2 := dot2(row0, row1, 0, w.words)
+				got1 := dot1(row1, 0, w.words)
 				for j := range qnr {
 					if got2[0][j] != want(row0, j) || got2[1][j] != want(row1, j) {
 						t.Errorf("dot2 channel %d = %d, %d, want %d, %d", j, got2[0][j], got2[1][j], want(row0, j), want(row1, j))
