@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Benchmarks the native engine against the real TensorFlow Lite runtimes on
 # the same models and inputs, in one run, and prints a table of median
-# milliseconds (REPEAT invocations each) and ratios.
+# milliseconds per invocation (REPEAT timed invocations each) and ratios:
 #   native-1t / native-2t : `convert run --threads 1|2`
-#   tflite-c              : the TFLite 2.9 C library (default kernels), via our runner
-#   tflite-wasm           : TFLite WASM with XNNPACK SIMD (Node), tflite_oracle.js
+#   native-b8             : `convert run --batch 8`, per image
+#   tflite-c              : the tflite backend (TFLite 2.9 C library, default kernels, 1 thread), `convert run`
+#   tflite-xnn            : the same with the XNNPACK delegate (int8 and float; uint8 stays on the default kernels)
+#   wasm-simd             : TFLite WASM with XNNPACK SIMD (Node), tflite_oracle.js
+#   1t/c, 1t/wasm, 1t/xnn : native-1t over each (< 1: native is faster)
+#   2t-speedup            : native-1t / native-2t
+# The models: the Coral MobileNets, the MLPerf Tiny ones, and the workshop
+# fruit CNN (float and int8), written by kerastest/fruitcnn.py (python3 with
+# h5py) and converted with our converter, int8 calibrated on Fruits-360.
 # Then the agent's frame path (pipeline, camera frames, latency): bench_agent.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,34 +24,55 @@ out=$root/out/bench
 mkdir -p "$out"
 
 CGO_ENABLED=0 go build -o "$out/convert" ./cmd/convert
-CGO_ENABLED=1 CGO_CFLAGS="-I$REF/c/include" CGO_LDFLAGS="-L$REF/c/linux_amd64 -Wl,-rpath,$REF/c/linux_amd64" \
-	go build -tags tfliteref -o "$out/tflite-c-run" ./internal/tfliteref/cmd/tflite-c-run
+CGO_ENABLED=1 CGO_CFLAGS="-I$REF/c/include -I$root/internal/tflitec/include" \
+	CGO_LDFLAGS="-L$REF/c/linux_amd64 -Wl,-rpath,$REF/c/linux_amd64" \
+	go build -tags tflite -o "$out/convert-tflite" ./cmd/convert
+
+# The fruit CNN, float and int8, from the workshop architecture.
+py=python3
+for p in /usr/bin/python3 python3; do
+	if "$p" -c 'import h5py, numpy' 2>/dev/null; then py=$p; break; fi
+done
+"$py" internal/keras/kerastest/fruitcnn.py "$out/fruitcnn.h5" 20 >/dev/null
+"$out/convert" keras --quiet "$out/fruitcnn.h5" -o "$out/fruitcnn_float.tflite"
+"$out/convert" keras --quiet "$out/fruitcnn.h5" --quantize int8 --calibrate "$TD/images/fruits360/Training" \
+	--calibrate-max 200 -o "$out/fruitcnn_int8.tflite"
 
 models=(
-	coral/mobilenet_v2_1.0_224_quant.tflite
-	coral/mobilenet_v1_0.25_128_quant.tflite
-	coral/tf2_mobilenet_v2_1.0_224_ptq.tflite
-	mlperf_tiny/pretrainedResnet_quant.tflite
-	mlperf_tiny/pretrainedResnet.tflite
-	mlperf_tiny/vww_96_int8.tflite
+	"$TD/models/coral/mobilenet_v2_1.0_224_quant.tflite"
+	"$TD/models/coral/mobilenet_v1_0.25_128_quant.tflite"
+	"$TD/models/coral/tf2_mobilenet_v2_1.0_224_ptq.tflite"
+	"$TD/models/mlperf_tiny/pretrainedResnet_quant.tflite"
+	"$TD/models/mlperf_tiny/pretrainedResnet.tflite"
+	"$TD/models/mlperf_tiny/vww_96_int8.tflite"
+	"$out/fruitcnn_float.tflite"
+	"$out/fruitcnn_int8.tflite"
 )
 
 median() { sed -n 's/.*"median_ms":\([0-9.e+-]*\).*/\1/p'; }
+ratio() { echo "scale=2; $1 / $2" | bc -l | sed 's/^\./0./'; }
+run() { "$out/convert" run --model "$path" --repeat "$REPEAT" "$@" | median; }
 
-printf '%-42s %10s %10s %10s %10s %9s %9s\n' model native-1t native-2t tflite-c wasm-simd "1t/c" "1t/wasm"
-for m in "${models[@]}"; do
-	path=$TD/models/$m
+printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' model native-1t native-2t native-b8 tflite-c tflite-xnn wasm-simd 1t/c 1t/wasm 1t/xnn 2t-speedup
+printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+for path in "${models[@]}"; do
 	[ -f "$path" ] || { echo "missing $path" >&2; exit 1; }
 	bytes=$( ("$out/convert" run --model "$path" --input /dev/null 2>&1 || true) | sed -n "s/.*needs \([0-9]*\)$/\1/p")
 	head -c "$bytes" /dev/urandom > "$out/in.bin"
-	n1=$("$out/convert" run --model "$path" --input "$out/in.bin" --repeat "$REPEAT" --threads 1 | median)
-	n2=$("$out/convert" run --model "$path" --input "$out/in.bin" --repeat "$REPEAT" --threads 2 | median)
-	c=$("$out/tflite-c-run" -threads 1 -repeat "$REPEAT" "$path" "$out/in.bin" "$out/c.bin" | median)
+	head -c $((bytes * 8)) /dev/urandom > "$out/in8.bin"
+	n1=$(run --input "$out/in.bin" --threads 1)
+	n2=$(run --input "$out/in.bin" --threads 2)
+	b8=$( ("$out/convert" run --model "$path" --input "$out/in8.bin" --batch 8 --repeat "$REPEAT" --threads 1 2>/dev/null || true) | median)
+	b8=${b8:+$(echo "scale=3; $b8 / 8" | bc -l | sed 's/^\./0./')}
+	c=$("$out/convert-tflite" run --model "$path" --input "$out/in.bin" --repeat "$REPEAT" --threads 1 --backend tflite 2>/dev/null | median)
+	x=$("$out/convert-tflite" run --model "$path" --input "$out/in.bin" --repeat "$REPEAT" --threads 1 --backend tflite --xnnpack 2>/dev/null | median)
 	w=$(TFLITE_WASM_DIR=$REF/wasm node "$SHARED/tools/tflite-ref/tflite_oracle.js" "$path" "$out/in.bin" --repeat "$REPEAT" --quiet \
 		| node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const t=JSON.parse(s).inferMs.slice().sort((a,b)=>a-b);console.log(t[Math.floor(t.length/2)])})')
-	printf '%-42s %10.2f %10.2f %10.2f %10.2f %9.2f %9.2f\n' "$m" "$n1" "$n2" "$c" "$w" \
-		"$(echo "$n1 / $c" | bc -l)" "$(echo "$n1 / $w" | bc -l)"
-done | tee "$out/table.txt"
+	name=${path#"$TD/models/"}
+	name=${name#"$out/"}
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${name%.tflite}" "$n1" "$n2" "${b8:--}" "$c" "$x" "$w" \
+		"$(ratio "$n1" "$c")" "$(ratio "$n1" "$w")" "$(ratio "$n1" "$x")" "$(ratio "$n1" "$n2")"
+done | tee "$out/table.md"
 
 echo
 "$root/.ci/bench_agent.sh"
