@@ -149,15 +149,17 @@ func newTensor(m *tfl.Model, sg *tfl.Subgraph, i int) (*Tensor, error) {
 	}
 	if data := m.Buffer(st.Buffer); len(data) > 0 {
 		t.Const = true
-		t.Data = aligned(data)
+		t.Data = aligned(data, st.Type.Size())
 	}
 	return t, nil
 }
 
 // aligned returns b, or a copy of it on a 64-byte boundary when b is not
-// 8-byte aligned, so that typed views are valid.
-func aligned(b []byte) []byte {
-	if len(b) == 0 || uintptrOf(b)%8 == 0 {
+// aligned for its elements of size bytes, so that typed views are valid.
+// Byte-sized weights (int8, uint8: most of a quantised model) are never
+// copied: the model's own bytes serve, and memory holds them once.
+func aligned(b []byte, size int) []byte {
+	if len(b) == 0 || size <= 1 || uintptrOf(b)%uintptr(size) == 0 {
 		return b
 	}
 	c := alignedBytes(len(b))
