@@ -9,7 +9,8 @@ import (
 
 // ADD: out = act(x + y) with broadcasting, for float32, int32, uint8 and
 // int8. The 8-bit forms use TFLite's left-shift-20 scheme (quant.AddParams),
-// so inputs and output may all have different scales and zero points.
+// so inputs and output may all have different scales and zero points;
+// addSub8 computes them.
 
 func newAdd(n *node) (kernel, error) { return newBinary(n, setupAdd) }
 
@@ -28,10 +29,11 @@ func setupAdd(k *binaryKernel) error {
 		if err != nil {
 			return err
 		}
+		q := newAddSub8(p, out.Type == tfl.Int8, false)
 		if out.Type == tfl.Uint8 {
-			k.row = binaryRow(k, (*Tensor).Uint8s, func(d, a, b []uint8, sa, sb int) { addRowQ(&p, d, a, b, sa, sb) })
+			k.row = binaryRow(k, (*Tensor).Uint8s, func(d, a, b []uint8, sa, sb int) { addSubRow(q, d, a, b, sa, sb) })
 		} else {
-			k.row = binaryRow(k, (*Tensor).Int8s, func(d, a, b []int8, sa, sb int) { addRowQ(&p, d, a, b, sa, sb) })
+			k.row = binaryRow(k, (*Tensor).Int8s, func(d, a, b []int8, sa, sb int) { addSubRow(q, d, a, b, sa, sb) })
 		}
 	default:
 		return fmt.Errorf("type %s is not supported (float32, int32, uint8, int8)", out.Type)
@@ -39,19 +41,20 @@ func setupAdd(k *binaryKernel) error {
 	return nil
 }
 
+// addRow computes d[o] = clamp(x[o·sx] + y[o·sy], lo, hi). Rows of two
+// full operands (residual connections) take a loop the compiler can free
+// of bounds checks.
 func addRow[T float32 | int32](d, x, y []T, sx, sy int, lo, hi T) {
+	if sx == 1 && sy == 1 {
+		x, y = x[:len(d)], y[:len(d)]
+		for o := range d {
+			d[o] = min(max(x[o]+y[o], lo), hi)
+		}
+		return
+	}
 	i, j := 0, 0
 	for o := range d {
 		d[o] = min(max(x[i]+y[j], lo), hi)
-		i += sx
-		j += sy
-	}
-}
-
-func addRowQ[T int8 | uint8](p *quant.AddParams, d, x, y []T, sx, sy int) {
-	i, j := 0, 0
-	for o := range d {
-		d[o] = T(p.Add(int32(x[i]), int32(y[j])))
 		i += sx
 		j += sy
 	}

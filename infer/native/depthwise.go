@@ -19,7 +19,9 @@ import (
 // reference kernels sum them, taps outside the input skipped. For
 // quantised types the filter is stored once, in prepare, with its offset
 // already added (int32), and the output stage is TFLite's: per-tensor
-// legacy multiplier for uint8, per-channel for int8.
+// legacy multiplier for uint8, per-channel for int8. This general loop is
+// the reference for the quantised fast path with depth multiplier 1
+// (dwFast, depthwise_fast.go), which runs instead whenever it applies.
 type depthwise struct {
 	n    *node
 	opts *tfl.DepthwiseConv2DOptions
@@ -46,6 +48,8 @@ type depthwise struct {
 	shift    []int
 	outZP    int32
 	qLo, qHi int32
+	fast     *dwFast  // nil unless fastEligible
+	fastGeom convGeom // the geometry fast was built for
 	workerFn func(lo, hi int)
 }
 
@@ -104,15 +108,26 @@ func (k *depthwise) prepare() error {
 	w.out.Shape = []int{batch, win.outH, win.outW, outC}
 	k.rows = batch * win.outH
 
-	if k.packed == nil || !sameBytes(k.packed, f.Data) {
+	k.w = w
+	if k.packed == nil || !sameBytes(k.packed, f.Data) || k.fastGeom != k.geom {
 		if err := k.tables(w); err != nil {
 			return err
 		}
+		k.fast = nil
+		if k.fastEligible() {
+			// The fast path keeps what it needs; the general loop's
+			// tables would only take memory.
+			k.fastTables()
+			k.qBias, k.mult, k.shift = nil, nil, nil
+		}
 		k.packed = f.Data
+		k.fastGeom = k.geom
 	}
-	k.w = w
 	k.threads = min(max(k.n.threads, 1), k.rows)
 	k.slot = roundUp64(outC * 4)
+	if k.fast != nil {
+		k.slot = k.fast.fastScratch()
+	}
 	k.n.scratchSize = k.threads * k.slot
 	return nil
 }
@@ -134,14 +149,17 @@ func (k *depthwise) tables(w *weightOp) error {
 		return err
 	}
 	fOff := -w.filter.ZeroPoint()
-	k.qFilter = make([]int32, w.filter.NumElements())
-	if w.typ == tfl.Uint8 {
-		for i, v := range w.filter.Uint8s() {
-			k.qFilter[i] = int32(v) + fOff
-		}
-	} else {
-		for i, v := range w.filter.Int8s() {
-			k.qFilter[i] = int32(v) + fOff
+	k.qFilter = nil
+	if !k.fastEligible() { // the fast path keeps its own filter
+		k.qFilter = make([]int32, w.filter.NumElements())
+		if w.typ == tfl.Uint8 {
+			for i, v := range w.filter.Uint8s() {
+				k.qFilter[i] = int32(v) + fOff
+			}
+		} else {
+			for i, v := range w.filter.Int8s() {
+				k.qFilter[i] = int32(v) + fOff
+			}
 		}
 	}
 	k.qBias = make([]int32, outC)
@@ -179,9 +197,17 @@ func (k *depthwise) worker(lo, hi int) {
 		case tfl.Float32:
 			k.floatRows(view[float32](slot), r0, r1)
 		case tfl.Uint8:
-			depthwiseQuantRows(k, k.w.in.Uint8s(), k.w.out.Uint8s(), view[int32](slot), r0, r1)
+			if k.fast != nil {
+				dwFastRows(k, k.w.in.Uint8s(), k.w.out.Uint8s(), slot, r0, r1)
+			} else {
+				depthwiseQuantRows(k, k.w.in.Uint8s(), k.w.out.Uint8s(), view[int32](slot), r0, r1)
+			}
 		default:
-			depthwiseQuantRows(k, k.w.in.Int8s(), k.w.out.Int8s(), view[int32](slot), r0, r1)
+			if k.fast != nil {
+				dwFastRows(k, k.w.in.Int8s(), k.w.out.Int8s(), slot, r0, r1)
+			} else {
+				depthwiseQuantRows(k, k.w.in.Int8s(), k.w.out.Int8s(), view[int32](slot), r0, r1)
+			}
 		}
 	}
 }

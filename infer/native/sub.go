@@ -28,10 +28,11 @@ func setupSub(k *binaryKernel) error {
 		if err != nil {
 			return err
 		}
+		q := newAddSub8(p, out.Type == tfl.Int8, true)
 		if out.Type == tfl.Uint8 {
-			k.row = binaryRow(k, (*Tensor).Uint8s, func(d, a, b []uint8, sa, sb int) { subRowQ(&p, d, a, b, sa, sb) })
+			k.row = binaryRow(k, (*Tensor).Uint8s, func(d, a, b []uint8, sa, sb int) { addSubRow(q, d, a, b, sa, sb) })
 		} else {
-			k.row = binaryRow(k, (*Tensor).Int8s, func(d, a, b []int8, sa, sb int) { subRowQ(&p, d, a, b, sa, sb) })
+			k.row = binaryRow(k, (*Tensor).Int8s, func(d, a, b []int8, sa, sb int) { addSubRow(q, d, a, b, sa, sb) })
 		}
 	default:
 		return fmt.Errorf("type %s is not supported (float32, int32, uint8, int8)", out.Type)
@@ -43,15 +44,6 @@ func subRow[T float32 | int32](d, x, y []T, sx, sy int, lo, hi T) {
 	i, j := 0, 0
 	for o := range d {
 		d[o] = min(max(x[i]-y[j], lo), hi)
-		i += sx
-		j += sy
-	}
-}
-
-func subRowQ[T int8 | uint8](p *quant.AddParams, d, x, y []T, sx, sy int) {
-	i, j := 0, 0
-	for o := range d {
-		d[o] = T(p.Sub(int32(x[i]), int32(y[j])))
 		i += sx
 		j += sy
 	}

@@ -1,0 +1,86 @@
+package native
+
+import (
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/fruitcam/fruitcam/infer/tfl"
+	"github.com/fruitcam/fruitcam/internal/testdata"
+)
+
+// BenchmarkModelOps times, per operator type, all the operators of that
+// type in a few real models (one thread) on the activations of one real
+// invocation.
+func BenchmarkModelOps(b *testing.B) {
+	for _, rel := range []string{"coral/mobilenet_v2_1.0_224_quant.tflite", "mlperf_tiny/pretrainedResnet.tflite"} {
+		it := loadModel(b, "models/"+rel)
+		byOp := map[string][]kernel{}
+		var names []string
+		for i, n := range it.nodes {
+			name := n.code.Name()
+			if byOp[name] == nil {
+				names = append(names, name)
+			}
+			byOp[name] = append(byOp[name], it.kernels[i])
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			b.Run(rel[strings.Index(rel, "/")+1:]+"/"+name, func(b *testing.B) {
+				for b.Loop() {
+					for _, k := range byOp[name] {
+						k.eval()
+					}
+				}
+			})
+		}
+	}
+}
+
+// loadModel builds a one-thread interpreter for the test model rel and
+// runs it once on a fixed input.
+func loadModel(tb testing.TB, rel string) *Interpreter {
+	tb.Helper()
+	data, err := os.ReadFile(testdata.Path(tb, rel))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, err := tfl.Parse(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	it, err := New(m, Options{Threads: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fillInputs(it)
+	if err := it.Invoke(); err != nil {
+		tb.Fatal(err)
+	}
+	return it
+}
+
+// fillInputs sets every input to a fixed pattern.
+func fillInputs(it *Interpreter) {
+	for _, x := range it.Inputs() {
+		if x.Type == tfl.Float32 {
+			for i := range x.Float32s() {
+				x.Float32s()[i] = float32(i%255) / 255
+			}
+			continue
+		}
+		for i := range x.Data {
+			x.Data[i] = byte(i * 7)
+		}
+	}
+}
+
+// TestMobileNetV2InvokeDoesNotAllocate: one-thread invocations of a whole
+// real model allocate nothing.
+func TestMobileNetV2InvokeDoesNotAllocate(t *testing.T) {
+	it := loadModel(t, "models/coral/mobilenet_v2_1.0_224_quant.tflite")
+	if got := testing.AllocsPerRun(3, func() { _ = it.Invoke() }); got != 0 {
+		t.Errorf("Invoke allocates %v times", got)
+	}
+}
