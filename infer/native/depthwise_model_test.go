@@ -1,6 +1,7 @@
 package native
 
 import (
+	"fmt"
 	"os"
 	"sort"
 	"strings"
@@ -14,8 +15,12 @@ import (
 // type in a few real models (one thread) on the activations of one real
 // invocation.
 func BenchmarkModelOps(b *testing.B) {
-	for _, rel := range []string{"coral/mobilenet_v2_1.0_224_quant.tflite", "mlperf_tiny/pretrainedResnet.tflite"} {
-		it := loadModel(b, "models/"+rel)
+	for _, mt := range []struct {
+		rel     string
+		threads int
+	}{{"coral/mobilenet_v2_1.0_224_quant.tflite", 1}, {"coral/mobilenet_v2_1.0_224_quant.tflite", 2}, {"mlperf_tiny/pretrainedResnet.tflite", 1}} {
+		rel := mt.rel
+		it := loadModelThreads(b, "models/"+rel, mt.threads)
 		byOp := map[string][]kernel{}
 		var names []string
 		for i, n := range it.nodes {
@@ -27,7 +32,7 @@ func BenchmarkModelOps(b *testing.B) {
 		}
 		sort.Strings(names)
 		for _, name := range names {
-			b.Run(rel[strings.Index(rel, "/")+1:]+"/"+name, func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/threads=%d/%s", rel[strings.Index(rel, "/")+1:], mt.threads, name), func(b *testing.B) {
 				for b.Loop() {
 					for _, k := range byOp[name] {
 						k.eval()
@@ -42,6 +47,12 @@ func BenchmarkModelOps(b *testing.B) {
 // runs it once on a fixed input.
 func loadModel(tb testing.TB, rel string) *Interpreter {
 	tb.Helper()
+	return loadModelThreads(tb, rel, 1)
+}
+
+// loadModelThreads is loadModel with threads threads.
+func loadModelThreads(tb testing.TB, rel string, threads int) *Interpreter {
+	tb.Helper()
 	data, err := os.ReadFile(testdata.Path(tb, rel))
 	if err != nil {
 		tb.Fatal(err)
@@ -50,7 +61,7 @@ func loadModel(tb testing.TB, rel string) *Interpreter {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	it, err := New(m, Options{Threads: 1})
+	it, err := New(m, Options{Threads: threads})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,8 +1,10 @@
 package parallel
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // For calls fn over [0, n) split into at most threads contiguous chunks,
@@ -33,14 +35,24 @@ func For(threads, n int, fn func(lo, hi int)) {
 	// Publishing the new generation is the last write: a worker reads the
 	// fields only after taking a chunk of it.
 	j.state.Store(uint64(gen)<<32 | uint64(threads)<<16)
+	j.left.Store(int32(threads))
 	p := workers(threads - 1)
 	for range threads - 1 {
 		select {
 		case p.tasks <- task{j: j, gen: gen}:
+			p.queued.Add(1)
 		default: // the queue is full: the caller runs more itself
 		}
 	}
 	j.run(gen)
+	// Wait for the chunks others took: spinning first (they take tens of
+	// microseconds, about what parking and waking this goroutine costs),
+	// then parked.
+	for deadline, i := time.Now().Add(spin), 0; j.left.Load() > 0; i++ {
+		if i&255 == 255 && time.Now().After(deadline) {
+			break
+		}
+	}
 	j.wg.Wait()
 	j.fn = nil
 	putJob(j)
@@ -57,6 +69,7 @@ type job struct {
 	fn    func(lo, hi int)
 	n     int
 	chunk int
+	left  atomic.Int32 // chunks not yet done, for the caller's spin
 	wg    sync.WaitGroup
 }
 
@@ -79,6 +92,7 @@ func (j *job) run(gen uint32) {
 		if lo < hi {
 			j.fn(lo, hi)
 		}
+		j.left.Add(-1)
 		j.wg.Done()
 	}
 }
@@ -91,10 +105,11 @@ type task struct {
 
 // pool is the process's workers.
 type pool struct {
-	mu    sync.Mutex
-	n     int
-	tasks chan task
-	jobs  chan *job // free jobs
+	mu     sync.Mutex
+	n      int
+	tasks  chan task
+	queued atomic.Int32 // tasks sent and not yet received: what spinning workers watch
+	jobs   chan *job    // free jobs
 }
 
 // maxWorkers bounds the pool, and For's chunks (threads) fit in 16 bits.
@@ -121,9 +136,36 @@ func workers(n int) *pool {
 // workerCount mirrors pool.n for the lock-free check in workers.
 var workerCount atomic.Int32
 
+// spin is how long a worker keeps polling for the next task before it
+// parks, and how long For's caller polls for the chunks others took. An
+// inference calls For every few tens of microseconds; a parked goroutine
+// takes about as long to wake (the OS thread under it sleeps, and a woken
+// goroutine queues behind the one that woke it), and by then the caller
+// has done the work alone: measured here, 92% of 2-way splits of a 20 µs
+// loop ran serially with parking workers. Busy-polling through the gaps
+// between operators keeps both threads on their cores; it costs up to
+// spin of one core after the last operator of an inference.
+const spin = 200 * time.Microsecond
+
 func (p *pool) work() {
-	for t := range p.tasks {
+	for {
+		p.poll()
+		t := <-p.tasks
+		p.queued.Add(-1)
 		t.j.run(t.gen)
+	}
+}
+
+// poll returns when a task is queued, or after spin.
+func (p *pool) poll() {
+	deadline := time.Now().Add(spin)
+	for i := 0; p.queued.Load() <= 0; i++ {
+		if i&255 == 255 {
+			if time.Now().After(deadline) {
+				return
+			}
+			runtime.Gosched() // let a goroutine waiting for this P run
+		}
 	}
 }
 
