@@ -57,9 +57,17 @@ printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' model native
 printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for path in "${models[@]}"; do
 	[ -f "$path" ] || { echo "missing $path" >&2; exit 1; }
-	bytes=$( ("$out/convert" run --model "$path" --input /dev/null 2>&1 || true) | sed -n "s/.*needs \([0-9]*\)$/\1/p")
-	head -c "$bytes" /dev/urandom > "$out/in.bin"
-	head -c $((bytes * 8)) /dev/urandom > "$out/in8.bin"
+	need=$( ("$out/convert" run --model "$path" --input /dev/null 2>&1 || true) | tail -1)
+	bytes=$(echo "$need" | sed -n "s/.*needs \([0-9]*\)$/\1/p")
+	if [[ $need == *float32* ]]; then
+		# Pixel-like floats in [0, 1): random bytes would be NaNs and
+		# denormals, which no camera sends and which some CPUs run slowly.
+		node -e 'const fs=require("fs");for(const[f,n]of[[process.argv[1],+process.argv[3]],[process.argv[2],8*process.argv[3]]]){const a=new Float32Array(n/4);for(let i=0;i<a.length;i++)a[i]=Math.random();fs.writeFileSync(f,Buffer.from(a.buffer))}' \
+			"$out/in.bin" "$out/in8.bin" "$bytes"
+	else
+		head -c "$bytes" /dev/urandom > "$out/in.bin"
+		head -c $((bytes * 8)) /dev/urandom > "$out/in8.bin"
+	fi
 	n1=$(run --input "$out/in.bin" --threads 1)
 	n2=$(run --input "$out/in.bin" --threads 2)
 	b8=$( ("$out/convert" run --model "$path" --input "$out/in8.bin" --batch 8 --repeat "$REPEAT" --threads 1 2>/dev/null || true) | median)
