@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -76,19 +75,7 @@ func TestRunEdgeTPUFailover(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the agent did not stop")
 	}
-	produced := a.pipe.Stats().Items
-	seen := map[uint64]bool{}
-	for deadline := time.Now().Add(10 * time.Second); uint64(len(seen)) < produced && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		for _, m := range sub.Received() {
-			var r struct{ Seq uint64 }
-			if strings.HasSuffix(m.Topic, "/result") && json.Unmarshal(m.Payload, &r) == nil {
-				seen[r.Seq] = true
-			}
-		}
-	}
-	if uint64(len(seen)) != produced || !seen[produced] {
-		t.Errorf("the pipeline produced %d results, %d arrived", produced, len(seen))
-	}
+	waitAllResults(t, sub, a.pipe.Stats().Items)
 	if f := a.pipe.Stats().Failed; f != 0 {
 		t.Errorf("%d frames failed: the switch must not lose any", f)
 	}

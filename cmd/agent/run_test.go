@@ -210,10 +210,16 @@ func TestRunMQTT(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the agent did not stop")
 	}
-	// Every result the pipeline produced was published before "offline",
-	// in whatever order the broker forwarded them (QoS 1 does not keep
-	// order when a message is resent; consumers order by seq).
-	produced := a.pipe.Stats().Items
+	// Every result the pipeline produced was published before "offline".
+	waitAllResults(t, sub, a.pipe.Stats().Items)
+}
+
+// waitAllResults waits up to 10 s until the subscriber has every result
+// seq from 1 to produced, in whatever order the broker forwarded them (QoS
+// 1 does not keep order when a message is resent; consumers order by seq),
+// and none beyond.
+func waitAllResults(t *testing.T, sub *publishtest.Subscriber, produced uint64) {
+	t.Helper()
 	var missing []uint64
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		seen := map[uint64]bool{}

@@ -76,15 +76,15 @@ func libraryDirs() []string {
 			dirs = append(dirs, d)
 		}
 	}
-	if t := multiarchTriplet(runtime.GOARCH); t != "" {
+	if t := MultiarchTriplet(runtime.GOARCH); t != "" {
 		dirs = append(dirs, "/usr/lib/"+t)
 	}
 	return append(dirs, "/usr/local/lib", "/usr/lib")
 }
 
-// multiarchTriplet is Debian's multiarch directory name for a GOARCH (""
+// MultiarchTriplet is Debian's multiarch directory name for a GOARCH (""
 // when unknown). GOARCH=arm is assumed to be the hard-float ABI (GOARM=7).
-func multiarchTriplet(goarch string) string {
+func MultiarchTriplet(goarch string) string {
 	switch goarch {
 	case "amd64":
 		return "x86_64-linux-gnu"

@@ -116,7 +116,7 @@ func TestLibraryDirs(t *testing.T) {
 	if len(got) < 4 || got[0] != "/a" || got[1] != "/b" || got[len(got)-1] != "/usr/lib" {
 		t.Errorf("libraryDirs = %v, want /a, /b first and /usr/lib last", got)
 	}
-	if got, want := multiarchTriplet("arm64"), "aarch64-linux-gnu"; got != want {
-		t.Errorf("multiarchTriplet(arm64) = %q, want %q", got, want)
+	if got, want := MultiarchTriplet("arm64"), "aarch64-linux-gnu"; got != want {
+		t.Errorf("MultiarchTriplet(arm64) = %q, want %q", got, want)
 	}
 }

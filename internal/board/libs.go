@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/fruitcam/fruitcam/infer/delegate"
 )
 
 // The shared libraries of the tflite build.
@@ -95,25 +97,6 @@ var libSpecs = []libSpec{
 	},
 }
 
-// multiarchTriplet is Debian's multiarch directory name for a GOARCH (""
-// when unknown), as infer/delegate names it. GOARCH=arm is the hard-float
-// ABI (GOARM=7).
-func multiarchTriplet(goarch string) string {
-	switch goarch {
-	case "amd64":
-		return "x86_64-linux-gnu"
-	case "arm64":
-		return "aarch64-linux-gnu"
-	case "arm":
-		return "arm-linux-gnueabihf"
-	case "386":
-		return "i386-linux-gnu"
-	case "riscv64":
-		return "riscv64-linux-gnu"
-	}
-	return ""
-}
-
 // libraryDirs mirrors infer/delegate's search (FindEdgeTPULibrary): the
 // directories of LD_LIBRARY_PATH, then /usr/lib/<triplet>, /usr/local/lib
 // and /usr/lib. It is the dynamic linker's order too, for the directories
@@ -125,7 +108,7 @@ func (h *Host) libraryDirs() []string {
 			dirs = append(dirs, d)
 		}
 	}
-	if t := multiarchTriplet(h.GOARCH); t != "" {
+	if t := delegate.MultiarchTriplet(h.GOARCH); t != "" {
 		dirs = append(dirs, "/usr/lib/"+t)
 	}
 	return append(dirs, "/usr/local/lib", "/usr/lib")
@@ -425,7 +408,7 @@ func (e *Env) inspectLibrary(spec libSpec, p string) libFindings {
 	f := libFindings{arch: info.arch}
 	if !info.archOK {
 		f.problem = fmt.Sprintf("built for %s, but this agent is %s and needs %s", info.arch, h.binaryArch(), want.name)
-		f.fix = fmt.Sprintf("install the %s build of %s (on Debian it belongs in /usr/lib/%s), or run an agent built for the library's architecture", want.name, spec.name, multiarchTriplet(h.GOARCH))
+		f.fix = fmt.Sprintf("install the %s build of %s (on Debian it belongs in /usr/lib/%s), or run an agent built for the library's architecture", want.name, spec.name, delegate.MultiarchTriplet(h.GOARCH))
 		return f
 	}
 	if !info.shared {
@@ -467,7 +450,7 @@ func (e *Env) inspectLibrary(spec libSpec, p string) libFindings {
 // counts only when its ELF header matches.
 func (e *Env) missingDependency(info *elfInfo) (string, string) {
 	h := e.Host
-	t := multiarchTriplet(h.GOARCH)
+	t := delegate.MultiarchTriplet(h.GOARCH)
 	var dirs []string
 	dirs = append(dirs, info.runpath...)
 	dirs = append(dirs, h.libraryDirs()...)
@@ -530,7 +513,7 @@ func (e *Env) notInLinkerCache(name, p string) string {
 			return ""
 		}
 	}
-	t := multiarchTriplet(h.GOARCH)
+	t := delegate.MultiarchTriplet(h.GOARCH)
 	if slices.Contains([]string{"/lib", "/usr/lib", "/lib/" + t, "/usr/lib/" + t}, dir) {
 		return ""
 	}
