@@ -463,10 +463,48 @@ func testCommands(t *testing.T, e *env) {
 	}
 }
 
-// TestMosquittoTransports connects over WebSockets and TLS.
+// TestTLSFiles: the files' problems are named.
+func TestTLSFiles(t *testing.T) {
+	pki, other := publishtest.NewCerts(t, t.TempDir()), publishtest.NewCerts(t, t.TempDir())
+	for _, tc := range []struct {
+		name  string
+		files publish.TLSFiles
+		want  string
+	}{
+		{"none", publish.TLSFiles{}, ""},
+		{"ca", publish.TLSFiles{CA: pki.CA}, ""},
+		{"client", publish.TLSFiles{CA: pki.CA, Cert: pki.ClientCert, Key: pki.ClientKey}, ""},
+		{"missing ca", publish.TLSFiles{CA: "/nonexistent/ca.pem"}, "TLS CA: open /nonexistent/ca.pem"},
+		{"ca is a key", publish.TLSFiles{CA: pki.ClientKey}, "holds no PEM certificate"},
+		{"cert without key", publish.TLSFiles{Cert: pki.ClientCert}, "needs both"},
+		{"key of another", publish.TLSFiles{Cert: pki.ClientCert, Key: other.ClientKey}, "private key does not match public key"},
+	} {
+		c, err := tc.files.Config()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want == "" && c.MinVersion != tls.VersionTLS12:
+			t.Errorf("%s: min version %x", tc.name, c.MinVersion)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want one with %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestMosquittoTransports connects over WebSockets and TLS, with and
+// without a client certificate, and is refused with the wrong CA or
+// without the certificate a broker requires.
 func TestMosquittoTransports(t *testing.T) {
 	m := publishtest.StartMosquitto(t)
 	e := &env{url: m.URL()}
+	pki, other := m.Certs(), publishtest.NewCerts(t, t.TempDir())
+	files := func(f publish.TLSFiles) *tls.Config {
+		c, err := f.Config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
 	for _, tc := range []struct {
 		name, url string
 		tls       *tls.Config
@@ -475,6 +513,12 @@ func TestMosquittoTransports(t *testing.T) {
 		{"ws", m.WebSocketURL(), nil, ""},
 		{"ssl", m.TLSURL(), m.TLSConfig(), ""},
 		{"ssl-untrusted", m.TLSURL(), nil, "certificate"},
+		{"ssl-files", m.TLSURL(), files(publish.TLSFiles{CA: pki.CA}), ""},
+		{"ssl-wrong-ca", m.TLSURL(), files(publish.TLSFiles{CA: other.CA}), "certificate signed by unknown authority"},
+		{"ssl-wrong-name", m.TLSURL(), files(publish.TLSFiles{CA: pki.CA, ServerName: "broker.example"}), "wanted to match broker.example"},
+		{"mtls", m.MTLSURL(), files(publish.TLSFiles{CA: pki.CA, Cert: pki.ClientCert, Key: pki.ClientKey}), ""},
+		{"mtls-without-client-cert", m.MTLSURL(), files(publish.TLSFiles{CA: pki.CA}), "certificate required"},
+		{"mtls-foreign-client-cert", m.MTLSURL(), files(publish.TLSFiles{CA: pki.CA, Cert: other.ClientCert, Key: other.ClientKey}), "unknown certificate authority"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sub := publishtest.Subscribe(t, publishtest.Conn{Broker: m.URL()}, topics.DeviceFilter())
@@ -489,6 +533,7 @@ func TestMosquittoTransports(t *testing.T) {
 				if !strings.Contains(err.Error(), tc.fails) {
 					t.Errorf("Connect: got %v, want it to mention %s", err, tc.fails)
 				}
+				t.Logf("refused: %v", err)
 				return
 			}
 			if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"image"
@@ -259,9 +260,16 @@ func (a *agent) connect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var tlsConf *tls.Config
+	if m.TLS.Set() {
+		t := m.TLS
+		if tlsConf, err = (publish.TLSFiles{CA: t.CA, Cert: t.Cert, Key: t.Key, ServerName: t.ServerName}).Config(); err != nil {
+			return err
+		}
+	}
 	a.client, err = publish.Connect(ctx, publish.Options{
 		Broker: broker, ClientID: m.ClientID, Prefix: m.Prefix, Device: a.cfg.Device.ID, QoS: qos,
-		Username: m.Username, Password: pw, KeepAlive: m.Keepalive, Logger: a.log.With("part", "mqtt"),
+		Username: m.Username, Password: pw, KeepAlive: m.Keepalive, TLS: tlsConf, Logger: a.log.With("part", "mqtt"),
 	})
 	if err != nil {
 		return err

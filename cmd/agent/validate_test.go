@@ -43,7 +43,7 @@ func TestValidateUsage(t *testing.T) {
 // TestValidateConfigs checks every example config, offline (their models
 // and devices live on the boards).
 func TestValidateConfigs(t *testing.T) {
-	t.Setenv("FRUITCAM_BROKER", "tcp://broker.test:1883")
+	t.Setenv("FRUITCAM_BROKER", "ssl://broker.test:8883")
 	files, err := filepath.Glob("../../configs/*.yaml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no configs: %v", err)

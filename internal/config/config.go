@@ -172,7 +172,23 @@ type MQTT struct {
 	Keepalive     time.Duration `yaml:"keepalive"`
 	Embedded      Embedded      `yaml:"embedded"`
 	StatsInterval time.Duration `yaml:"stats_interval"`
+	TLS           TLS           `yaml:"tls"`
+	// Insecure allows an unencrypted connection (tcp://, ws://) to a
+	// broker that is not on this machine.
+	Insecure bool `yaml:"insecure"`
 }
+
+// TLS names the PEM files of an ssl://, mqtts://, tls:// or wss://
+// broker connection.
+type TLS struct {
+	CA         string `yaml:"ca"`
+	Cert       string `yaml:"cert"`
+	Key        string `yaml:"key"`
+	ServerName string `yaml:"server_name"`
+}
+
+// Set reports whether any TLS setting is given.
+func (t TLS) Set() bool { return t != TLS{} }
 
 // Embedded configures the broker the agent may run itself (mochi-mqtt),
 // for a board without one and for the demo. Access needs one of Users.

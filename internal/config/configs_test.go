@@ -15,7 +15,7 @@ import (
 const configsDir = "../../configs"
 
 // configsEnv is what the example configs need from the environment.
-var configsEnv = map[string]string{"FRUITCAM_BROKER": "tcp://broker.test:1883"}
+var configsEnv = map[string]string{"FRUITCAM_BROKER": "ssl://broker.test:8883"}
 
 func setConfigsEnv(t *testing.T) {
 	for k, v := range configsEnv {
@@ -82,7 +82,7 @@ var configChecks = map[string]func(*testing.T, *Config){
 		if len(c.Actuators) == 0 {
 			t.Error("pi has no actuator")
 		}
-		if c.Device.ID != "testhost" || c.MQTT.Broker != "tcp://broker.test:1883" {
+		if c.Device.ID != "testhost" || c.MQTT.Broker != "ssl://broker.test:8883" {
 			t.Errorf("pi device %q broker %q", c.Device.ID, c.MQTT.Broker)
 		}
 	},
@@ -92,7 +92,7 @@ var configChecks = map[string]func(*testing.T, *Config){
 		}
 	},
 	"jetson.yaml": func(t *testing.T, c *Config) {
-		if c.MQTT.Broker != "tcp://broker.test:1883" || c.Infer.Workers < 2 {
+		if c.MQTT.Broker != "ssl://broker.test:8883" || c.Infer.Workers < 2 {
 			t.Errorf("jetson broker %q workers %d", c.MQTT.Broker, c.Infer.Workers)
 		}
 	},

@@ -146,6 +146,11 @@
 //	| `mqtt.embedded.users[].username` | string | (required) | user name |
 //	| `mqtt.embedded.users[].password_file` | path | "" | file holding the password |
 //	| `mqtt.embedded.users[].password_env` | string | "" | or: environment variable holding it (one of the two is required) |
+//	| `mqtt.tls.ca` | path | "" | ssl:// brokers: the CA certificate (PEM) that signed the broker's; default: the system's CAs |
+//	| `mqtt.tls.cert` | path | "" | a client certificate (PEM), for brokers that require one (with `mqtt.tls.key`) |
+//	| `mqtt.tls.key` | path | "" | the client certificate's private key (PEM) |
+//	| `mqtt.tls.server_name` | string | "" | the name the broker's certificate must carry; default: the broker URL's host |
+//	| `mqtt.insecure` | bool | false | allow tcp:// or ws:// to a broker that is not on this machine (passwords and results in clear text) |
 //	| `mqtt.stats_interval` | duration | 10s | period of the stats message; 0 = none |
 //	| `stdout.enabled` | bool | false | write each result as a JSON line to standard output |
 //	| `log.level` | string | info | debug, info, warn or error |

@@ -41,6 +41,15 @@ func (c *Config) CheckHost() (errs, warnings Errors) {
 	if c.Model.Labels != "" {
 		regular("model.labels", c.Model.Labels, "labels")
 	}
+	if c.MQTT.Enabled {
+		for _, f := range []struct{ key, path string }{
+			{"mqtt.tls.ca", c.MQTT.TLS.CA}, {"mqtt.tls.cert", c.MQTT.TLS.Cert}, {"mqtt.tls.key", c.MQTT.TLS.Key},
+		} {
+			if f.path != "" {
+				regular(f.key, f.path, "TLS file")
+			}
+		}
+	}
 	for i, cam := range c.Cameras {
 		key := fmt.Sprintf("cameras[%d].source", i)
 		s := cam.Source

@@ -216,6 +216,9 @@ func (c *Config) Resolve(dir string) error {
 	abs(&c.Model.Path)
 	abs(&c.Model.Labels)
 	abs(&c.Model.CPUModel)
+	abs(&c.MQTT.TLS.CA)
+	abs(&c.MQTT.TLS.Cert)
+	abs(&c.MQTT.TLS.Key)
 	for i := range c.Cameras {
 		if c.Cameras[i].Source.Type == SourceFolder {
 			abs(&c.Cameras[i].Source.Path)

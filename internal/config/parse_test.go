@@ -141,6 +141,10 @@ func TestParseErrors(t *testing.T) {
 		{"broker without port", minimal + "mqtt:\n  broker: tcp://broker.local\n", []wantErr{{9, "mqtt.broker", "has no port"}}},
 		{"broker scheme", minimal + "mqtt:\n  broker: http://broker.local:1883\n", []wantErr{{9, "mqtt.broker", `scheme "http" is not one of`}}},
 		{"qos", minimal + "mqtt:\n  qos: 3\n", []wantErr{{9, "mqtt.qos", "3 is not 0, 1 or 2"}}},
+		{"clear text to the network", minimal + "mqtt:\n  broker: tcp://10.0.0.5:1883\n", []wantErr{{9, "mqtt.broker", "tcp://10.0.0.5:1883 is not encrypted and not on this machine"}}},
+		{"clear text over websockets", minimal + "mqtt:\n  broker: ws://broker.local:9001/mqtt\n", []wantErr{{9, "mqtt.broker", "use ssl://broker.local:8883 with mqtt.tls.ca, or set mqtt.insecure: true"}}},
+		{"tls files without tls", minimal + "mqtt:\n  broker: tcp://127.0.0.1:1883\n  tls: {ca: ca.pem}\n", []wantErr{{10, "mqtt.tls", "not a TLS URL"}}},
+		{"client cert without key", minimal + "mqtt:\n  broker: ssl://broker.local:8883\n  tls: {cert: client.pem}\n", []wantErr{{10, "mqtt.tls", "cert and key come together"}}},
 		{"prefix wildcard", minimal + "mqtt:\n  prefix: plant/#\n", []wantErr{{9, "mqtt.prefix", "not a topic prefix"}}},
 		{"keepalive too long", minimal + "mqtt:\n  keepalive: 24h\n", []wantErr{{9, "mqtt.keepalive", "more than MQTT's limit"}}},
 		{"two password sources", minimal + "mqtt:\n  username: u\n  password_file: p\n  password_env: P\n", []wantErr{{11, "mqtt.password_env", "not both"}}},
@@ -335,5 +339,21 @@ func roundTrip(t *testing.T, c *Config) {
 	a.src, b.src = nil, nil
 	if !reflect.DeepEqual(a, b) {
 		t.Errorf("round trip changed the config:\n%+v\nbecame\n%+v\nthrough\n%s", a, b, out)
+	}
+}
+
+// TestTransportAllowed: encrypted or local brokers, and clear text where
+// the config says the network is trusted, are accepted.
+func TestTransportAllowed(t *testing.T) {
+	for _, mqtt := range []string{
+		"  broker: ssl://broker.local:8883\n  tls: {ca: ca.pem, cert: c.pem, key: k.pem, server_name: broker}\n",
+		"  broker: wss://broker.local/mqtt\n",
+		"  broker: tcp://localhost:1883\n",
+		"  broker: tcp://[::1]:1883\n",
+		"  broker: tcp://10.0.0.5:1883\n  insecure: true\n",
+	} {
+		if _, err := Parse([]byte(minimal+"mqtt:\n"+mqtt), "t.yaml"); err != nil {
+			t.Errorf("%s: %v", mqtt, err)
+		}
 	}
 }

@@ -330,7 +330,7 @@ var brokerSchemes = []string{"tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss"}
 func (v *validator) mqtt() {
 	m := &v.c.MQTT
 	if m.Enabled {
-		v.brokerURL("mqtt.broker", m.Broker)
+		urlOK := v.brokerURL("mqtt.broker", m.Broker)
 		if m.QoS < 0 || m.QoS > 2 {
 			v.errorf("mqtt.qos", "%d is not 0, 1 or 2", m.QoS)
 		}
@@ -347,6 +347,9 @@ func (v *validator) mqtt() {
 			v.errorf("mqtt.keepalive", "%v is more than MQTT's limit of 65535s", m.Keepalive)
 		}
 		v.durationAtLeast("mqtt.stats_interval", m.StatsInterval, 0)
+		if urlOK {
+			v.transport(m)
+		}
 	}
 	e := &m.Embedded
 	if !e.Enabled {
@@ -373,23 +376,53 @@ func (v *validator) mqtt() {
 	}
 }
 
-func (v *validator) brokerURL(key, s string) {
+func (v *validator) brokerURL(key, s string) bool {
 	u, err := url.Parse(s)
 	if err != nil || s == "" {
 		v.errorf(key, "%q is not a broker URL such as tcp://127.0.0.1:1883", s)
-		return
+		return false
 	}
 	if !slices.Contains(brokerSchemes, u.Scheme) {
 		v.errorf(key, "%q: scheme %q is not one of %s (write tcp://host:1883 or ssl://host:8883)", s, u.Scheme, strings.Join(brokerSchemes, ", "))
-		return
+		return false
 	}
 	if u.Hostname() == "" {
 		v.errorf(key, "%q has no host", s)
-		return
+		return false
 	}
 	if u.Port() == "" && !strings.HasPrefix(u.Scheme, "ws") {
 		v.errorf(key, "%q has no port (1883 for tcp, 8883 for ssl)", s)
+		return false
 	}
+	return true
+}
+
+// transport refuses to send passwords and results in clear text over a
+// network unless the config says so, and TLS files without TLS.
+func (v *validator) transport(m *MQTT) {
+	if (m.TLS.Cert == "") != (m.TLS.Key == "") {
+		v.errorf("mqtt.tls", "cert and key come together: give both files of the client certificate, or neither")
+	}
+	u, err := url.Parse(m.Broker)
+	if err != nil || m.Embedded.Enabled {
+		return // reported by brokerURL; the embedded broker is reached on this machine
+	}
+	secure := slices.Contains([]string{"ssl", "tls", "mqtts", "wss"}, u.Scheme)
+	switch {
+	case !secure && m.TLS.Set():
+		v.errorf("mqtt.tls", "the broker %s is not a TLS URL: write ssl://host:8883 (or wss://) to use these files", m.Broker)
+	case !secure && !m.Insecure && !loopback(u.Hostname()):
+		v.errorf("mqtt.broker", "%s is not encrypted and not on this machine: passwords and results would cross the network in clear text; use ssl://%s:8883 with mqtt.tls.ca, or set mqtt.insecure: true on a network you trust", m.Broker, u.Hostname())
+	}
+}
+
+// loopback reports whether host names this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // password checks a username and its password source: at most one of

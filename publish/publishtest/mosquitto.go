@@ -33,6 +33,10 @@ type Mosquitto struct {
 	wsPort  int
 	tlsPort int
 	tls     *tls.Config
+	// mtlsPort is a TLS listener that also requires a client certificate
+	// signed by the test CA.
+	mtlsPort int
+	certs    Certs
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -65,16 +69,10 @@ func StartMosquitto(t testing.TB) *Mosquitto {
 			t.Fatal(err)
 		}
 	}
-	ca, cert, key, pool := testCerts(t)
-	files := map[string][]byte{"ca.pem": ca, "cert.pem": cert, "key.pem": key}
-	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m.tls = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+	m.certs = NewCerts(t, dir)
+	m.tls = &tls.Config{RootCAs: m.certs.Pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
 	for attempt := 0; ; attempt++ {
-		m.port, m.wsPort, m.tlsPort = freePort(t), freePort(t), freePort(t)
+		m.port, m.wsPort, m.tlsPort, m.mtlsPort = freePort(t), freePort(t), freePort(t), freePort(t)
 		m.conf = filepath.Join(dir, "mosquitto.conf")
 		conf := fmt.Sprintf(`per_listener_settings false
 allow_anonymous true
@@ -85,11 +83,16 @@ log_type warning
 listener %d 127.0.0.1
 listener %d 127.0.0.1
 protocol websockets
-listener %d 127.0.0.1
-cafile %s
-certfile %s
-keyfile %s
-`, m.port, m.wsPort, m.tlsPort, filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"))
+listener %[3]d 127.0.0.1
+cafile %[5]s
+certfile %[6]s
+keyfile %[7]s
+listener %[4]d 127.0.0.1
+cafile %[5]s
+certfile %[6]s
+keyfile %[7]s
+require_certificate true
+`, m.port, m.wsPort, m.tlsPort, m.mtlsPort, m.certs.CA, m.certs.ServerCert, m.certs.ServerKey)
 		if err := os.WriteFile(m.conf, []byte(conf), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -126,6 +129,13 @@ func (m *Mosquitto) WebSocketURL() string {
 
 // TLSURL returns the ssl:// URL of the TLS listener.
 func (m *Mosquitto) TLSURL() string { return "ssl://127.0.0.1:" + strconv.Itoa(m.tlsPort) }
+
+// MTLSURL returns the ssl:// URL of the listener that requires a client
+// certificate (Certs().ClientCert).
+func (m *Mosquitto) MTLSURL() string { return "ssl://127.0.0.1:" + strconv.Itoa(m.mtlsPort) }
+
+// Certs returns the files of the test PKI the TLS listeners use.
+func (m *Mosquitto) Certs() Certs { return m.certs }
 
 // TLSConfig trusts the test CA that signed the TLS listener's certificate.
 func (m *Mosquitto) TLSConfig() *tls.Config { return m.tls.Clone() }
