@@ -83,6 +83,9 @@ type Options struct {
 	MaxReconnectInterval time.Duration
 	// Logger receives connection events; default: discarded.
 	Logger *slog.Logger
+	// Discovery, when set, announces the device to Home Assistant after
+	// every connection (retained config messages, before "online").
+	Discovery *Discovery
 }
 
 // Errors of the client; each is wrapped with what was being done.
@@ -333,6 +336,14 @@ func (c *Client) afterConnect() {
 		if handler != nil {
 			if err := c.subscribe(c.life); err != nil {
 				return err
+			}
+		}
+		if c.opts.Discovery != nil {
+			for _, m := range c.opts.Discovery.Messages(c.topics) {
+				tok := c.conn.Publish(m.Topic, 1, true, m.Payload)
+				if err := c.wait(c.life, tok, c.opts.PublishTimeout, "Home Assistant discovery "+m.Topic); err != nil {
+					return err
+				}
 			}
 		}
 		for camera, label := range labels {

@@ -517,8 +517,8 @@ func TestMosquittoTransports(t *testing.T) {
 		{"ssl-wrong-ca", m.TLSURL(), files(publish.TLSFiles{CA: other.CA}), "certificate signed by unknown authority"},
 		{"ssl-wrong-name", m.TLSURL(), files(publish.TLSFiles{CA: pki.CA, ServerName: "broker.example"}), "wanted to match broker.example"},
 		{"mtls", m.MTLSURL(), files(publish.TLSFiles{CA: pki.CA, Cert: pki.ClientCert, Key: pki.ClientKey}), ""},
-		{"mtls-without-client-cert", m.MTLSURL(), files(publish.TLSFiles{CA: pki.CA}), "certificate required"},
-		{"mtls-foreign-client-cert", m.MTLSURL(), files(publish.TLSFiles{CA: pki.CA, Cert: other.ClientCert, Key: other.ClientKey}), "unknown certificate authority"},
+		{"mtls-without-client-cert", m.MTLSURL(), files(publish.TLSFiles{CA: pki.CA}), "certificate required|connection reset"},
+		{"mtls-foreign-client-cert", m.MTLSURL(), files(publish.TLSFiles{CA: pki.CA, Cert: other.ClientCert, Key: other.ClientKey}), "unknown certificate authority|connection reset"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sub := publishtest.Subscribe(t, publishtest.Conn{Broker: m.URL()}, topics.DeviceFilter())
@@ -530,7 +530,10 @@ func TestMosquittoTransports(t *testing.T) {
 					closeClient(t, c)
 					t.Fatalf("Connect: got nil error, want one about %s", tc.fails)
 				}
-				if !strings.Contains(err.Error(), tc.fails) {
+				// With TLS 1.3 the broker checks the client's certificate
+				// after the client thinks the handshake is done: the
+				// alert, or a reset connection, comes first.
+				if !slices.ContainsFunc(strings.Split(tc.fails, "|"), func(s string) bool { return strings.Contains(err.Error(), s) }) {
 					t.Errorf("Connect: got %v, want it to mention %s", err, tc.fails)
 				}
 				t.Logf("refused: %v", err)

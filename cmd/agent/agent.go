@@ -270,12 +270,27 @@ func (a *agent) connect(ctx context.Context) error {
 	a.client, err = publish.Connect(ctx, publish.Options{
 		Broker: broker, ClientID: m.ClientID, Prefix: m.Prefix, Device: a.cfg.Device.ID, QoS: qos,
 		Username: m.Username, Password: pw, KeepAlive: m.Keepalive, TLS: tlsConf, Logger: a.log.With("part", "mqtt"),
+		Discovery: a.discovery(),
 	})
 	if err != nil {
 		return err
 	}
 	a.mqtt = newMQTTSink(a.client, a.meta, a.log)
 	return nil
+}
+
+// discovery is the Home Assistant announcement of the config, nil when
+// it is off.
+func (a *agent) discovery() *publish.Discovery {
+	h := a.cfg.MQTT.HomeAssistant
+	if !h.Enabled {
+		return nil
+	}
+	d := &publish.Discovery{Prefix: h.Prefix, Model: a.meta.base.Model.Name, Version: a.meta.base.Model.Version}
+	for _, c := range a.cfg.Cameras {
+		d.Cameras = append(d.Cameras, c.Name)
+	}
+	return d
 }
 
 // openCamera builds a camera's source and trigger.

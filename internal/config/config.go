@@ -173,9 +173,18 @@ type MQTT struct {
 	Embedded      Embedded      `yaml:"embedded"`
 	StatsInterval time.Duration `yaml:"stats_interval"`
 	TLS           TLS           `yaml:"tls"`
+	HomeAssistant HomeAssistant `yaml:"homeassistant"`
 	// Insecure allows an unencrypted connection (tcp://, ws://) to a
 	// broker that is not on this machine.
 	Insecure bool `yaml:"insecure"`
+}
+
+// HomeAssistant turns on Home Assistant's MQTT discovery: the device and
+// its sensors (label and score per camera, frames per second, status)
+// appear in Home Assistant without configuration there.
+type HomeAssistant struct {
+	Enabled bool   `yaml:"enabled"`
+	Prefix  string `yaml:"prefix"`
 }
 
 // TLS names the PEM files of an ssl://, mqtts://, tls:// or wss://

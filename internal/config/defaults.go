@@ -39,6 +39,7 @@ func Default() *Config {
 		MQTT: MQTT{
 			Enabled:       true,
 			Broker:        "tcp://127.0.0.1:1883",
+			HomeAssistant: HomeAssistant{Prefix: "homeassistant"},
 			Prefix:        "fruitcam",
 			QoS:           1,
 			Keepalive:     30 * time.Second,

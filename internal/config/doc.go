@@ -150,6 +150,8 @@
 //	| `mqtt.tls.cert` | path | "" | a client certificate (PEM), for brokers that require one (with `mqtt.tls.key`) |
 //	| `mqtt.tls.key` | path | "" | the client certificate's private key (PEM) |
 //	| `mqtt.tls.server_name` | string | "" | the name the broker's certificate must carry; default: the broker URL's host |
+//	| `mqtt.homeassistant.enabled` | bool | false | announce the device to Home Assistant (MQTT discovery): label and score per camera, frames per second, status |
+//	| `mqtt.homeassistant.prefix` | string | homeassistant | Home Assistant's discovery prefix |
 //	| `mqtt.insecure` | bool | false | allow tcp:// or ws:// to a broker that is not on this machine (passwords and results in clear text) |
 //	| `mqtt.stats_interval` | duration | 10s | period of the stats message; 0 = none |
 //	| `stdout.enabled` | bool | false | write each result as a JSON line to standard output |

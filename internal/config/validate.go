@@ -350,6 +350,9 @@ func (v *validator) mqtt() {
 		if urlOK {
 			v.transport(m)
 		}
+		if m.HomeAssistant.Enabled && !validPrefix(m.HomeAssistant.Prefix) {
+			v.errorf("mqtt.homeassistant.prefix", "%q is not a topic prefix: one or more levels separated by '/', without + or #", m.HomeAssistant.Prefix)
+		}
 	}
 	e := &m.Embedded
 	if !e.Enabled {
