@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -141,6 +142,8 @@ type Client struct {
 	handler CommandHandler
 	cmds    chan command
 	worker  chan struct{} // closed when the command worker has returned
+
+	connects atomic.Int64 // connections made, the first included
 
 	announce  sync.Mutex // serialises the after-connect sequences and Close
 	firstOnce sync.Once
@@ -314,12 +317,16 @@ func defaultClientID(prefix, device string) string {
 // while reconnecting), e.g. for the "mqtt" entry of Stats.Health.
 func (c *Client) Connected() bool { return c.conn.IsConnectionOpen() }
 
+// Reconnects counts the connections made after the first one.
+func (c *Client) Reconnects() int { return max(int(c.connects.Load())-1, 0) }
+
 // Topics returns the topic names of this client's device.
 func (c *Client) Topics() Topics { return c.topics }
 
 // afterConnect runs on paho's goroutine after every connection: command
 // subscription, labels, then "online".
 func (c *Client) afterConnect() {
+	c.connects.Add(1)
 	c.announce.Lock()
 	defer c.announce.Unlock()
 	c.mu.Lock()

@@ -16,6 +16,7 @@ import (
 	"github.com/fruitcam/fruitcam/capture"
 	"github.com/fruitcam/fruitcam/infer"
 	"github.com/fruitcam/fruitcam/internal/config"
+	"github.com/fruitcam/fruitcam/internal/metrics"
 	"github.com/fruitcam/fruitcam/internal/pipeline"
 	"github.com/fruitcam/fruitcam/publish"
 )
@@ -38,6 +39,14 @@ type agent struct {
 	// switched).
 	watchdogs []*infer.Watchdog
 	statsNow  chan struct{}
+
+	metrics *metrics.Agent  // nil unless http.enabled
+	http    *metrics.Server // nil unless http.enabled
+
+	// recent remembers when each camera's error counts last grew, so that
+	// health says "degraded" for a while after a fault, not forever.
+	recentMu sync.Mutex
+	recent   map[string]faultSeen
 
 	broker   *publish.Broker // nil unless the config runs one
 	client   *publish.Client // nil when MQTT is off
@@ -78,7 +87,13 @@ func newAgent(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout 
 	if err != nil {
 		return nil, err
 	}
+	if err := a.startMetrics(); err != nil {
+		return nil, err
+	}
 	var sinks pipeline.Fanout
+	if a.metrics != nil {
+		sinks = append(sinks, metricsSink{a.metrics})
+	}
 	if cfg.MQTT.Enabled {
 		if err := a.connect(ctx); err != nil {
 			return nil, err
@@ -379,6 +394,16 @@ func (a *agent) run(ctx context.Context) error {
 	go func() {
 		defer close(statsDone)
 		a.publishStats(stopStats)
+	}()
+	httpCtx, stopHTTP := context.WithCancel(ctx)
+	httpDone := make(chan struct{})
+	go func() {
+		defer close(httpDone)
+		a.serveMetrics(httpCtx)
+	}()
+	defer func() {
+		stopHTTP()
+		<-httpDone
 	}()
 	a.log.Info("agent running", "device", a.cfg.Device.ID, "cameras", len(a.cameras))
 

@@ -83,7 +83,7 @@ func (a *agent) publishStats(stop <-chan struct{}) {
 // stats payload's values.
 func (a *agent) counters(st pipeline.Stats) publish.Counters {
 	health := map[string]string{"inference": publish.HealthOK, "pipeline": publish.HealthOK}
-	if st.Failed > 0 {
+	if a.faultedRecently("inference", st.Failed) {
 		health["inference"] = publish.HealthDegraded
 	}
 	if a.paused.Load() {
@@ -101,7 +101,7 @@ func (a *agent) counters(st pipeline.Stats) publish.Counters {
 			switch h := c.v4l2.Health(); {
 			case h.State == capture.Reconnecting:
 				state = publish.HealthDown
-			case h.Bad > 0 || h.Reopens > 0:
+			case a.faultedRecently("camera:"+c.Name, h.Bad+uint64(h.Reopens)):
 				state = publish.HealthDegraded
 			}
 		}
@@ -125,6 +125,34 @@ func (a *agent) counters(st pipeline.Stats) publish.Counters {
 		Health:  health,
 		EdgeTPU: tpu,
 	}
+}
+
+// faultMemory is how long a component stays "degraded" after its error
+// count last grew.
+const faultMemory = time.Minute
+
+// faultSeen is a component's error count when it last grew.
+type faultSeen struct {
+	count uint64
+	at    time.Time
+}
+
+// faultedRecently records a component's error count and reports whether
+// it grew within faultMemory. The first sight of a non-zero count counts
+// as growth.
+func (a *agent) faultedRecently(component string, count uint64) bool {
+	a.recentMu.Lock()
+	defer a.recentMu.Unlock()
+	if a.recent == nil {
+		a.recent = map[string]faultSeen{}
+	}
+	seen := a.recent[component]
+	now := time.Now()
+	if count > seen.count {
+		seen = faultSeen{count: count, at: now}
+		a.recent[component] = seen
+	}
+	return seen.count > 0 && now.Sub(seen.at) < faultMemory
 }
 
 // edgeTPUHealth sums the workers' Edge TPU watchdogs (nil without any):

@@ -37,12 +37,13 @@ type mqttSink struct {
 	meta   *liveMeta
 	log    *slog.Logger
 
-	mu      sync.Mutex
-	queue   []publish.Result
-	wake    chan struct{}
-	dropped uint64
-	closed  bool
-	done    chan struct{}
+	mu        sync.Mutex
+	queue     []publish.Result
+	wake      chan struct{}
+	dropped   uint64
+	published uint64 // results the broker acknowledged
+	closed    bool
+	done      chan struct{}
 }
 
 func newMQTTSink(c *publish.Client, meta *liveMeta, log *slog.Logger) *mqttSink {
@@ -109,8 +110,18 @@ func (s *mqttSink) loop() {
 		if len(s.queue) > 0 && s.queue[0].Seq == p.Seq {
 			s.queue = s.queue[1:]
 		}
+		if err == nil {
+			s.published++
+		}
 		s.mu.Unlock()
 	}
+}
+
+// counts returns the results published and dropped so far.
+func (s *mqttSink) counts() (published, dropped uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.published, s.dropped
 }
 
 // depth is the number of results waiting.

@@ -25,6 +25,7 @@ type Config struct {
 	Actuators []Actuator `yaml:"actuators"`
 	MQTT      MQTT       `yaml:"mqtt"`
 	Stdout    Stdout     `yaml:"stdout"`
+	HTTP      HTTP       `yaml:"http"`
 	Log       Log        `yaml:"log"`
 
 	// src records where the config came from (file name, the line of every
@@ -212,6 +213,16 @@ type User struct {
 	Username     string `yaml:"username"`
 	PasswordFile string `yaml:"password_file"`
 	PasswordEnv  string `yaml:"password_env"`
+}
+
+// HTTP configures the local HTTP server: Prometheus /metrics and
+// /healthz.
+type HTTP struct {
+	Enabled bool   `yaml:"enabled"`
+	Listen  string `yaml:"listen"`
+	// AllowRemote permits a Listen address that is not loopback: the
+	// server has no authentication.
+	AllowRemote bool `yaml:"allow_remote"`
 }
 
 // Stdout configures the JSON-lines sink on standard output.

@@ -46,7 +46,8 @@ func Default() *Config {
 			Embedded:      Embedded{Listen: "127.0.0.1:1883"},
 			StatsInterval: 10 * time.Second,
 		},
-		Log: Log{Level: LevelInfo, Format: FormatText},
+		HTTP: HTTP{Listen: "127.0.0.1:9464"},
+		Log:  Log{Level: LevelInfo, Format: FormatText},
 	}
 }
 

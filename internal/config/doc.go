@@ -155,6 +155,9 @@
 //	| `mqtt.insecure` | bool | false | allow tcp:// or ws:// to a broker that is not on this machine (passwords and results in clear text) |
 //	| `mqtt.stats_interval` | duration | 10s | period of the stats message; 0 = none |
 //	| `stdout.enabled` | bool | false | write each result as a JSON line to standard output |
+//	| `http.enabled` | bool | false | serve Prometheus metrics at /metrics and health at /healthz |
+//	| `http.listen` | string | 127.0.0.1:9464 | the HTTP server's host:port |
+//	| `http.allow_remote` | bool | false | allow a listen address other than loopback (the server has no authentication) |
 //	| `log.level` | string | info | debug, info, warn or error |
 //	| `log.format` | string | text | text or json (log/slog handlers) |
 package config

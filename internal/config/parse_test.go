@@ -144,6 +144,8 @@ func TestParseErrors(t *testing.T) {
 		{"clear text to the network", minimal + "mqtt:\n  broker: tcp://10.0.0.5:1883\n", []wantErr{{9, "mqtt.broker", "tcp://10.0.0.5:1883 is not encrypted and not on this machine"}}},
 		{"clear text over websockets", minimal + "mqtt:\n  broker: ws://broker.local:9001/mqtt\n", []wantErr{{9, "mqtt.broker", "use ssl://broker.local:8883 with mqtt.tls.ca, or set mqtt.insecure: true"}}},
 		{"tls files without tls", minimal + "mqtt:\n  broker: tcp://127.0.0.1:1883\n  tls: {ca: ca.pem}\n", []wantErr{{10, "mqtt.tls", "not a TLS URL"}}},
+		{"metrics on the network", minimal + "http:\n  enabled: true\n  listen: 0.0.0.0:9464\n", []wantErr{{10, "http.listen", "reachable from the network and /metrics has no authentication"}}},
+		{"metrics address", minimal + "http:\n  enabled: true\n  listen: 9464\n", []wantErr{{10, "http.listen", "is not an address"}}},
 		{"client cert without key", minimal + "mqtt:\n  broker: ssl://broker.local:8883\n  tls: {cert: client.pem}\n", []wantErr{{10, "mqtt.tls", "cert and key come together"}}},
 		{"prefix wildcard", minimal + "mqtt:\n  prefix: plant/#\n", []wantErr{{9, "mqtt.prefix", "not a topic prefix"}}},
 		{"keepalive too long", minimal + "mqtt:\n  keepalive: 24h\n", []wantErr{{9, "mqtt.keepalive", "more than MQTT's limit"}}},

@@ -136,6 +136,7 @@ func (c *Config) validate() Errors {
 	if !c.MQTT.Enabled && !c.Stdout.Enabled && len(c.Actuators) == 0 {
 		v.errorf("", "nothing receives the results: enable mqtt or stdout, or add actuators")
 	}
+	v.http()
 	v.oneOf("log.level", c.Log.Level)
 	v.oneOf("log.format", c.Log.Format)
 	return v.errs
@@ -398,6 +399,27 @@ func (v *validator) brokerURL(key, s string) bool {
 		return false
 	}
 	return true
+}
+
+// http checks the metrics server's address: host:port, on loopback
+// unless allow_remote says otherwise.
+func (v *validator) http() {
+	h := &v.c.HTTP
+	if !h.Enabled {
+		return
+	}
+	host, port, err := net.SplitHostPort(h.Listen)
+	if err != nil {
+		v.errorf("http.listen", "%q is not an address: write host:port, such as 127.0.0.1:9464", h.Listen)
+		return
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		v.errorf("http.listen", "%q: port %q is not a number from 0 to 65535", h.Listen, port)
+		return
+	}
+	if !h.AllowRemote && !loopback(host) {
+		v.errorf("http.listen", "%q is reachable from the network and /metrics has no authentication: listen on 127.0.0.1, or set http.allow_remote: true (and firewall it)", h.Listen)
+	}
 }
 
 // transport refuses to send passwords and results in clear text over a
