@@ -87,6 +87,11 @@ type Options struct {
 	// Discovery, when set, announces the device to Home Assistant after
 	// every connection (retained config messages, before "online").
 	Discovery *Discovery
+	// Authorize, when set, sees every command payload first, with the
+	// topic it came on, and returns the command to run (a signed
+	// envelope's body); its error is the reply. Nil runs commands as they
+	// come.
+	Authorize func(topic string, payload []byte) ([]byte, error)
 }
 
 // Errors of the client; each is wrapped with what was being done.
@@ -518,10 +523,22 @@ func (c *Client) serveCommands(handler CommandHandler, cmds <-chan command, done
 }
 
 func (c *Client) runCommand(handler CommandHandler, cmd command) {
-	var data []byte
-	parsed, err := DecodeCommand(cmd.payload)
+	var (
+		data   []byte
+		parsed Command
+		err    error
+	)
+	payload := cmd.payload
+	if c.opts.Authorize != nil {
+		payload, err = c.opts.Authorize(c.topics.Command(cmd.name), cmd.payload)
+		if err != nil {
+			c.log.Warn("mqtt command refused", "command", cmd.name, "err", err)
+		}
+	}
 	if err == nil {
-		data, err = handler(cmd.name, cmd.payload)
+		if parsed, err = DecodeCommand(payload); err == nil {
+			data, err = handler(cmd.name, payload)
+		}
 	}
 	if err != nil {
 		c.log.Info("mqtt command failed", "command", cmd.name, "id", parsed.ID, "err", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/fruitcam/fruitcam/internal/config"
 	"github.com/fruitcam/fruitcam/internal/metrics"
 	"github.com/fruitcam/fruitcam/internal/pipeline"
+	"github.com/fruitcam/fruitcam/internal/signing"
 	"github.com/fruitcam/fruitcam/publish"
 )
 
@@ -275,6 +276,10 @@ func (a *agent) connect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	authorize, err := a.authorizer()
+	if err != nil {
+		return err
+	}
 	var tlsConf *tls.Config
 	if m.TLS.Set() {
 		t := m.TLS
@@ -285,13 +290,48 @@ func (a *agent) connect(ctx context.Context) error {
 	a.client, err = publish.Connect(ctx, publish.Options{
 		Broker: broker, ClientID: m.ClientID, Prefix: m.Prefix, Device: a.cfg.Device.ID, QoS: qos,
 		Username: m.Username, Password: pw, KeepAlive: m.Keepalive, TLS: tlsConf, Logger: a.log.With("part", "mqtt"),
-		Discovery: a.discovery(),
+		Discovery: a.discovery(), Authorize: authorize,
 	})
 	if err != nil {
 		return err
 	}
 	a.mqtt = newMQTTSink(a.client, a.meta, a.log)
 	return nil
+}
+
+// authorizer decides whose commands run. With trusted keys, only commands
+// signed by one of them, for this device, within the window, once. Without,
+// commands through the embedded broker run (its users are authenticated
+// and its ACL lets only operators publish commands), and from an external
+// broker only when the config allows unsigned commands.
+func (a *agent) authorizer() (func(topic string, payload []byte) ([]byte, error), error) {
+	s := a.cfg.Signing
+	if s.TrustedKeys == "" {
+		if a.cfg.MQTT.Embedded.Enabled || s.AllowUnsigned {
+			return nil, nil
+		}
+		a.log.Warn("commands are refused: no signing.trusted_keys (make one with agent keygen), and signing.allow_unsigned is off")
+		return func(string, []byte) ([]byte, error) {
+			return nil, errors.New("commands must be signed, and this device trusts no key yet: set signing.trusted_keys (agent keygen makes a key), or signing.allow_unsigned: true on a trusted network")
+		}, nil
+	}
+	keys, err := signing.LoadTrustedKeys(s.TrustedKeys)
+	if err != nil {
+		return nil, err
+	}
+	v, err := signing.NewVerifier(keys, signing.Options{Window: s.Window, NotBefore: time.Now()})
+	if err != nil {
+		return nil, err
+	}
+	a.log.Info("commands must be signed", "keys", strings.Join(v.Keys(), ", "))
+	return func(topic string, payload []byte) ([]byte, error) {
+		m, err := v.VerifyCommand(topic, payload, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		a.log.Info("signed command", "topic", topic, "key", m.KeyID)
+		return m.Body, nil
+	}, nil
 }
 
 // discovery is the Home Assistant announcement of the config, nil when

@@ -48,47 +48,22 @@ func cmdWatch(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m := cfg.MQTT
-	if !m.Enabled {
+	if !cfg.MQTT.Enabled {
 		return fmt.Errorf("%s: mqtt is not enabled: nothing to watch", *path)
 	}
-	broker := m.Broker
-	if m.Embedded.Enabled {
-		broker = "tcp://" + m.Embedded.Listen
-	}
-	pw, err := m.Password()
+	pw, err := cfg.MQTT.Password()
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
 	msgs := make(chan mqtt.Message, 256)
-	topic := m.Prefix + "/" + cfg.Device.ID + "/#"
-	opts := mqtt.NewClientOptions().AddBroker(broker).
-		SetClientID(fmt.Sprintf("fruitcam-watch-%d", os.Getpid())).
-		SetUsername(m.Username).SetPassword(pw).
-		SetConnectTimeout(5 * time.Second).SetAutoReconnect(true).
-		SetOnConnectHandler(func(c mqtt.Client) {
-			c.Subscribe(topic, 1, func(_ mqtt.Client, msg mqtt.Message) { msgs <- msg })
-		})
-	c := mqtt.NewClient(opts)
-	// The agent may still be starting its broker: keep trying a while.
-	deadline := time.Now().Add(*timeout)
-	for {
-		tok := c.Connect()
-		tok.Wait()
-		if tok.Error() == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("watch: cannot reach %s: %w", broker, tok.Error())
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(500 * time.Millisecond):
-		}
+	topic := cfg.MQTT.Prefix + "/" + cfg.Device.ID + "/#"
+	c, broker, err := dial(ctx, cfg, cfg.MQTT.Username, pw, "watch", *timeout, func(c mqtt.Client) {
+		c.Subscribe(topic, 1, func(_ mqtt.Client, msg mqtt.Message) { msgs <- msg })
+	})
+	if err != nil || c == nil {
+		return err
 	}
 	defer c.Disconnect(250)
 	fmt.Fprintf(stdout, "watching %s on %s\n", topic, broker)
@@ -104,6 +79,48 @@ func cmdWatch(args []string, stdout, stderr io.Writer) error {
 					return nil
 				}
 			}
+		}
+	}
+}
+
+// dial connects to the broker of cfg (the embedded one when it runs one)
+// as user, retrying until timeout: the agent may still be starting its
+// broker. onConnect runs after every connection. A nil client with a nil
+// error means ctx ended first.
+func dial(ctx context.Context, cfg *config.Config, user, pw, tool string, timeout time.Duration, onConnect func(mqtt.Client)) (mqtt.Client, string, error) {
+	m := cfg.MQTT
+	broker := m.Broker
+	if m.Embedded.Enabled {
+		broker = "tcp://" + m.Embedded.Listen
+	}
+	opts := mqtt.NewClientOptions().AddBroker(broker).
+		SetClientID(fmt.Sprintf("fruitcam-%s-%d", tool, os.Getpid())).
+		SetUsername(user).SetPassword(pw).
+		SetConnectTimeout(5 * time.Second).SetAutoReconnect(true).
+		SetOnConnectHandler(onConnect)
+	if m.TLS.Set() && !m.Embedded.Enabled {
+		t := m.TLS
+		tc, err := (publish.TLSFiles{CA: t.CA, Cert: t.Cert, Key: t.Key, ServerName: t.ServerName}).Config()
+		if err != nil {
+			return nil, broker, err
+		}
+		opts.SetTLSConfig(tc)
+	}
+	c := mqtt.NewClient(opts)
+	deadline := time.Now().Add(timeout)
+	for {
+		tok := c.Connect()
+		tok.Wait()
+		if tok.Error() == nil {
+			return c, broker, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, broker, fmt.Errorf("%s: cannot reach %s: %w", tool, broker, tok.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return nil, broker, nil
+		case <-time.After(500 * time.Millisecond):
 		}
 	}
 }

@@ -26,6 +26,7 @@ type Config struct {
 	MQTT      MQTT       `yaml:"mqtt"`
 	Stdout    Stdout     `yaml:"stdout"`
 	HTTP      HTTP       `yaml:"http"`
+	Signing   Signing    `yaml:"signing"`
 	Log       Log        `yaml:"log"`
 
 	// src records where the config came from (file name, the line of every
@@ -213,6 +214,17 @@ type User struct {
 	Username     string `yaml:"username"`
 	PasswordFile string `yaml:"password_file"`
 	PasswordEnv  string `yaml:"password_env"`
+}
+
+// Signing says whose commands the agent obeys: those signed (ed25519) by
+// one of TrustedKeys, within Window of the device's clock, once.
+type Signing struct {
+	TrustedKeys string        `yaml:"trusted_keys"`
+	Window      time.Duration `yaml:"window"`
+	// AllowUnsigned lets unsigned commands through from an external
+	// broker when no keys are trusted (a trusted network). The embedded
+	// broker, whose users are authenticated, always may.
+	AllowUnsigned bool `yaml:"allow_unsigned"`
 }
 
 // HTTP configures the local HTTP server: Prometheus /metrics and

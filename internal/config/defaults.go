@@ -46,8 +46,9 @@ func Default() *Config {
 			Embedded:      Embedded{Listen: "127.0.0.1:1883"},
 			StatsInterval: 10 * time.Second,
 		},
-		HTTP: HTTP{Listen: "127.0.0.1:9464"},
-		Log:  Log{Level: LevelInfo, Format: FormatText},
+		HTTP:    HTTP{Listen: "127.0.0.1:9464"},
+		Signing: Signing{Window: 2 * time.Minute},
+		Log:     Log{Level: LevelInfo, Format: FormatText},
 	}
 }
 

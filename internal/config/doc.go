@@ -155,6 +155,9 @@
 //	| `mqtt.insecure` | bool | false | allow tcp:// or ws:// to a broker that is not on this machine (passwords and results in clear text) |
 //	| `mqtt.stats_interval` | duration | 10s | period of the stats message; 0 = none |
 //	| `stdout.enabled` | bool | false | write each result as a JSON line to standard output |
+//	| `signing.trusted_keys` | path | "" | public keys (ed25519) whose signed commands the agent obeys; see `agent keygen` and `agent command` |
+//	| `signing.window` | duration | 2m0s | a signed command is accepted this close to the device's clock, and once |
+//	| `signing.allow_unsigned` | bool | false | without trusted keys, obey unsigned commands from an external broker too (the embedded broker's authenticated users always may) |
 //	| `http.enabled` | bool | false | serve Prometheus metrics at /metrics and health at /healthz |
 //	| `http.listen` | string | 127.0.0.1:9464 | the HTTP server's host:port |
 //	| `http.allow_remote` | bool | false | allow a listen address other than loopback (the server has no authentication) |

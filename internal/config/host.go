@@ -41,6 +41,9 @@ func (c *Config) CheckHost() (errs, warnings Errors) {
 	if c.Model.Labels != "" {
 		regular("model.labels", c.Model.Labels, "labels")
 	}
+	if c.Signing.TrustedKeys != "" {
+		regular("signing.trusted_keys", c.Signing.TrustedKeys, "trusted keys")
+	}
 	if c.MQTT.Enabled {
 		for _, f := range []struct{ key, path string }{
 			{"mqtt.tls.ca", c.MQTT.TLS.CA}, {"mqtt.tls.cert", c.MQTT.TLS.Cert}, {"mqtt.tls.key", c.MQTT.TLS.Key},

@@ -217,6 +217,7 @@ func (c *Config) Resolve(dir string) error {
 	abs(&c.Model.Labels)
 	abs(&c.Model.CPUModel)
 	abs(&c.MQTT.TLS.CA)
+	abs(&c.Signing.TrustedKeys)
 	abs(&c.MQTT.TLS.Cert)
 	abs(&c.MQTT.TLS.Key)
 	for i := range c.Cameras {

@@ -137,6 +137,7 @@ func (c *Config) validate() Errors {
 		v.errorf("", "nothing receives the results: enable mqtt or stdout, or add actuators")
 	}
 	v.http()
+	v.durationAtLeast("signing.window", c.Signing.Window, time.Second)
 	v.oneOf("log.level", c.Log.Level)
 	v.oneOf("log.format", c.Log.Format)
 	return v.errs
