@@ -66,15 +66,7 @@ func TestRunEdgeTPUFailover(t *testing.T) {
 	sub.WaitFor(t, "stats saying the TPU is back", statsWith("ok", publish.HealthOK))
 	sub.WaitFor(t, "a result from the TPU again", resultFrom("edgetpu"))
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the agent did not stop")
-	}
+	stopAgent(t, cancel, done)
 	waitAllResults(t, sub, a.pipe.Stats().Items)
 	if f := a.pipe.Stats().Failed; f != 0 {
 		t.Errorf("%d frames failed: the switch must not lose any", f)

@@ -59,9 +59,6 @@ func TestRunSurvivesGarbage(t *testing.T) {
 	if a.pipe.Stats().Items < before+10 {
 		t.Fatalf("the agent stopped producing results after the garbage (%d, then %d)", before, a.pipe.Stats().Items)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stopAgent(t, cancel, done)
 	waitAllResults(t, sub, a.pipe.Stats().Items)
 }

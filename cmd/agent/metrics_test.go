@@ -57,8 +57,5 @@ http: {enabled: true, listen: "`+httpAddr+`"}
 	if code, body := get("/healthz"); code != http.StatusOK || body != "ok\n" {
 		t.Errorf("/healthz: %d %q", code, body)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stopAgent(t, cancel, done)
 }

@@ -137,6 +137,21 @@ func startAgent(t *testing.T, cfg *config.Config, addr string) (*agent, *publish
 	return a, sub, cancel, done
 }
 
+// stopAgent cancels a running agent and waits for run to return, without
+// an error, within 30 s.
+func stopAgent(t *testing.T, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the agent did not stop")
+	}
+}
+
 // TestRunMQTT runs the agent with its embedded broker and watches it as an
 // operator would: online, results and labels, a command, and on shutdown
 // every result published before "offline".
@@ -201,15 +216,7 @@ func TestRunMQTT(t *testing.T) {
 		t.Errorf("trigger on a camera without an mqtt trigger succeeded: %s", m.Payload)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the agent did not stop")
-	}
+	stopAgent(t, cancel, done)
 	// Every result the pipeline produced was published before "offline".
 	waitAllResults(t, sub, a.pipe.Stats().Items)
 }

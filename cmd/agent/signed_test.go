@@ -114,10 +114,7 @@ signing: {trusted_keys: "`+trusted+`"}
 			t.Errorf("%s: reply %s, want a refusal mentioning %q", tc.name, m.Payload, tc.want)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stopAgent(t, cancel, done)
 }
 
 // TestUnsignedCommandsRefusedOnExternalBroker: on a broker the agent does
@@ -147,9 +144,6 @@ mqtt: {enabled: true, broker: "`+m.URL()+`", stats_interval: 0s}
 		if allow != rep.OK || (!allow && !strings.Contains(rep.Error, "signing.trusted_keys")) {
 			t.Errorf("allow_unsigned %v: reply %s", allow, msg.Payload)
 		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
+		stopAgent(t, cancel, done)
 	}
 }

@@ -59,15 +59,7 @@ func TestSoak(t *testing.T) {
 	t.Logf("soak %v: %d results (%.0f/s), RSS %d → %d kB (peak %d), goroutines %d → %d, skipped %d, failed %d",
 		d, items, rate, rss0, rss1, peak, g0, g1, st.Skipped, st.Failed)
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the agent did not stop")
-	}
+	stopAgent(t, cancel, done)
 	if items == 0 {
 		t.Fatal("no results during the soak")
 	}
