@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -421,6 +422,16 @@ func (c *Client) Result(ctx context.Context, camera string, p Result) error {
 		return err
 	}
 	return c.publish(ctx, c.topics.Result(camera), false, b, "result "+camera)
+}
+
+// PublishResult publishes an encoded Result payload (built by the caller,
+// e.g. kept in a disk queue) on topic, a result topic of this device, and
+// waits for the broker's acknowledgement as Result does.
+func (c *Client) PublishResult(ctx context.Context, topic string, payload []byte) error {
+	if !strings.HasPrefix(topic, c.topics.base) || !strings.HasSuffix(topic, "/result") {
+		return fmt.Errorf("publish: %s is not a result topic of device %s", topic, c.topics.Device())
+	}
+	return c.publish(ctx, topic, false, payload, "result")
 }
 
 // Label publishes label, retained, on <prefix>/<device>/<camera>/label

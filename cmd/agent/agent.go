@@ -295,7 +295,11 @@ func (a *agent) connect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.mqtt = newMQTTSink(a.client, a.meta, a.log)
+	q, err := openQueue(m.Spool, a.log.With("part", "spool"))
+	if err != nil {
+		return err
+	}
+	a.mqtt = newMQTTSink(a.client, q, a.meta, a.log)
 	return nil
 }
 

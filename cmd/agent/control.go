@@ -95,6 +95,17 @@ func (a *agent) counters(st pipeline.Stats) publish.Counters {
 			health["mqtt"] = publish.HealthDown
 		}
 	}
+	if a.mqtt != nil {
+		_, dropped, ok := a.mqtt.q.Figures()
+		switch {
+		case !ok:
+			health["spool"] = publish.HealthDown // results are being lost: a full or failing disk
+		case a.faultedRecently("spool", dropped):
+			health["spool"] = publish.HealthDegraded
+		default:
+			health["spool"] = publish.HealthOK
+		}
+	}
 	for _, c := range a.cameras {
 		state := publish.HealthOK
 		if c.v4l2 != nil {

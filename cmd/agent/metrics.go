@@ -23,7 +23,7 @@ func (a *agent) startMetrics() error {
 		o.Components = append(o.Components, "camera:"+c.Name)
 	}
 	if a.cfg.MQTT.Enabled {
-		o.Components = append(o.Components, "mqtt")
+		o.Components = append(o.Components, "mqtt", "spool")
 	}
 	a.metrics = metrics.NewAgent(reg, o)
 	reg.OnScrape(a.mirrorMetrics)
@@ -57,6 +57,8 @@ func (a *agent) mirrorMetrics() {
 		var lost uint64
 		published, lost = a.mqtt.counts()
 		dropped += lost
+		m.SpoolDepth.Set(float64(a.mqtt.depth()))
+		m.SpoolEvictions.Set(lost)
 	}
 	m.QueueDepth.Set(float64(depth))
 	m.ResultsPublished.Set(published)
@@ -90,7 +92,7 @@ func (a *agent) health() map[string]string {
 	all := a.counters(a.pipe.Stats()).Health
 	out := make(map[string]string, len(all))
 	for k, v := range all {
-		if strings.HasPrefix(k, "camera:") || k == "backend" || k == "mqtt" {
+		if strings.HasPrefix(k, "camera:") || k == "backend" || k == "mqtt" || k == "spool" {
 			out[k] = v
 		}
 	}

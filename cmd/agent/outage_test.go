@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+
 	"fmt"
+	"github.com/fruitcam/fruitcam/internal/config"
 	"io"
 	"strings"
 	"testing"
@@ -46,14 +48,14 @@ mqtt:
 	proxy.Cut()
 	cutAt := a.pipe.Stats().Items
 	deadline := time.Now().Add(30 * time.Second)
-	for a.pipe.Stats().Items < cutAt+mqttQueue+500 && time.Now().Before(deadline) {
+	for a.pipe.Stats().Items < cutAt+memQueueSize+500 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
-		if d := a.mqtt.depth(); d > mqttQueue {
-			t.Fatalf("the result queue holds %d, more than its bound %d", d, mqttQueue)
+		if d := a.mqtt.depth(); d > memQueueSize {
+			t.Fatalf("the result queue holds %d, more than its bound %d", d, memQueueSize)
 		}
 	}
 	st := a.pipe.Stats()
-	if st.Items < cutAt+mqttQueue+500 {
+	if st.Items < cutAt+memQueueSize+500 {
 		t.Fatalf("only %d results while cut off: the pipeline slowed down behind the broker", st.Items-cutAt)
 	}
 	_, dropped := a.mqtt.counts()
@@ -75,4 +77,105 @@ mqtt:
 	if a.client.Reconnects() < 1 {
 		t.Errorf("reconnects %d", a.client.Reconnects())
 	}
+}
+
+// startOn runs an agent of cfg in the background; stop it with stopAgent.
+func startOn(t *testing.T, cfg *config.Config) (*agent, context.CancelFunc, chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := newAgent(ctx, cfg, quietLog(), io.Discard)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.run(ctx) }()
+	return a, cancel, done
+}
+
+// spoolConfig is an agent publishing to broker with its results in a
+// disk queue in dir.
+func spoolConfig(t *testing.T, broker, dir string) *config.Config {
+	cfg := testConfig(t, fmt.Sprintf(`cameras:
+  - name: belt
+    source: {type: pattern, width: 96, height: 96, rate: 50}
+mqtt:
+  enabled: true
+  broker: %s
+  keepalive: 2s
+  stats_interval: 0s
+  spool: {dir: %s, sync_every: 50ms}
+`, broker, dir))
+	cfg.Infer.Workers = 1
+	return cfg
+}
+
+// TestSpoolSurvivesRestart: results made while the broker is unreachable
+// wait on disk through an agent restart and are delivered by the next
+// run, whose results continue the seqs: every seq arrives.
+func TestSpoolSurvivesRestart(t *testing.T) {
+	m := publishtest.StartMosquitto(t)
+	proxy := publishtest.NewProxy(t, m.Addr())
+	dir := t.TempDir()
+	sub := publishtest.Subscribe(t, publishtest.Conn{Broker: m.URL()}, "fruitcam/testbelt/+/result")
+
+	a, cancel, done := startOn(t, spoolConfig(t, proxy.URL(), dir))
+	sub.WaitFor(t, "a result", func(publishtest.Message) bool { return true })
+	proxy.Cut()
+	for n := a.pipe.Stats().Items; a.pipe.Stats().Items < n+40; {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stopAgent(t, cancel, done)
+	waiting := a.mqtt.depth()
+	first := a.pipe.Stats().Items
+	t.Logf("first run: %d results, %d waiting on disk at the stop", first, waiting)
+	if waiting == 0 {
+		t.Fatal("nothing waiting on disk after a run cut off from the broker")
+	}
+
+	proxy.Resume()
+	b, cancel, done := startOn(t, spoolConfig(t, proxy.URL(), dir))
+	for b.pipe.Stats().Items < 20 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stopAgent(t, cancel, done)
+	total := first + b.pipe.Stats().Items
+	t.Logf("second run: %d results; %d in all", b.pipe.Stats().Items, total)
+	waitAllResults(t, sub, total)
+}
+
+// TestBrokerKilled kills Debian's mosquitto (SIGKILL, as a crash would)
+// several times while results flow and restarts it; the agent reconnects
+// by itself and, after de-duplication by seq, every result the pipeline
+// produced arrives. The agent reaches the broker through a proxy held
+// closed until the test's subscriber is back on the restarted broker, so
+// that what the agent delivers meanwhile has someone to arrive at.
+func TestBrokerKilled(t *testing.T) {
+	m := publishtest.StartMosquitto(t)
+	proxy := publishtest.NewProxy(t, m.Addr())
+	outages := 3
+	if testing.Short() {
+		outages = 1
+	}
+	var seen []publishtest.Message
+	sub := publishtest.Subscribe(t, publishtest.Conn{Broker: m.URL()}, "fruitcam/testbelt/+/result")
+	a, cancel, done := startOn(t, spoolConfig(t, proxy.URL(), t.TempDir()))
+	for i := range outages {
+		sub.WaitFor(t, fmt.Sprintf("results before outage %d", i+1), func(publishtest.Message) bool { return true })
+		time.Sleep(200 * time.Millisecond)
+		proxy.Cut()
+		m.Kill()
+		time.Sleep(500 * time.Millisecond) // results keep coming meanwhile
+		m.Start()
+		seen = append(seen, sub.Received()...)
+		sub = publishtest.Subscribe(t, publishtest.Conn{Broker: m.URL()}, "fruitcam/testbelt/+/result")
+		proxy.Resume()
+	}
+	sub.WaitFor(t, "results after the last outage", func(publishtest.Message) bool { return true })
+	stopAgent(t, cancel, done)
+	produced := a.pipe.Stats().Items
+	t.Logf("%d outages, %d results, %d reconnections", outages, produced, a.client.Reconnects())
+	waitAllResultsIn(t, func() []publishtest.Message {
+		return append(append([]publishtest.Message(nil), seen...), sub.Received()...)
+	}, produced)
 }

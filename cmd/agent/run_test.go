@@ -227,10 +227,16 @@ func TestRunMQTT(t *testing.T) {
 // and none beyond.
 func waitAllResults(t *testing.T, sub *publishtest.Subscriber, produced uint64) {
 	t.Helper()
+	waitAllResultsIn(t, sub.Received, produced)
+}
+
+// waitAllResultsIn is waitAllResults over the messages received returns.
+func waitAllResultsIn(t *testing.T, received func() []publishtest.Message, produced uint64) {
+	t.Helper()
 	var missing []uint64
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		seen := map[uint64]bool{}
-		for _, m := range sub.Received() {
+		for _, m := range received() {
 			var r struct{ Seq uint64 }
 			if strings.HasSuffix(m.Topic, "/result") && json.Unmarshal(m.Payload, &r) == nil {
 				seen[r.Seq] = true

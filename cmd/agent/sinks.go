@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -24,126 +25,142 @@ func item(r pipeline.Result) publish.Item {
 	}
 }
 
-// mqttQueue bounds the results waiting for the broker. The pipeline must
-// never wait on the network (it would stall the cameras behind it), so
-// results queue here; when the broker is gone for long enough to fill
-// it, the oldest waiting result is dropped and counted. (A crash-safe
-// on-disk queue replaces this bound in the store-and-forward work.)
-const mqttQueue = 1024
-
-// mqttSink publishes results and labels from its own goroutine.
+// mqttSink publishes results from its own goroutine, out of a resultQueue
+// (on disk with mqtt.spool.dir): the pipeline never waits on the network
+// (it would stall the cameras behind it). A result leaves the queue once
+// the broker has acknowledged it; after a failure it is sent again, so
+// delivery is at least once and consumers de-duplicate by seq. The
+// retained label of each camera follows its results.
 type mqttSink struct {
 	client *publish.Client
 	meta   *liveMeta
 	log    *slog.Logger
+	q      resultQueue
 
 	mu        sync.Mutex
-	queue     []publish.Result
-	wake      chan struct{}
-	dropped   uint64
-	published uint64 // results the broker acknowledged
-	closed    bool
-	done      chan struct{}
+	labels    map[string]string // camera -> the label of its newest result
+	published uint64            // results the broker acknowledged
+	failed    uint64            // results the queue could not take
+
+	ctx  context.Context // ends the sender
+	stop context.CancelFunc
+	done chan struct{}
 }
 
-func newMQTTSink(c *publish.Client, meta *liveMeta, log *slog.Logger) *mqttSink {
-	s := &mqttSink{client: c, meta: meta, log: log, wake: make(chan struct{}, 1), done: make(chan struct{})}
+// sendBatch is how many results the sender takes from the queue at once.
+const sendBatch = 32
+
+func newMQTTSink(c *publish.Client, q resultQueue, meta *liveMeta, log *slog.Logger) *mqttSink {
+	s := &mqttSink{client: c, q: q, meta: meta, log: log, labels: map[string]string{}, done: make(chan struct{})}
+	s.ctx, s.stop = context.WithCancel(context.Background())
 	go s.loop()
 	return s
 }
 
-// Send queues r's payload (built now: r.Top belongs to the pipeline).
+// Send queues r's payload (built now: r.Top belongs to the pipeline),
+// numbered by the queue.
 func (s *mqttSink) Send(_ context.Context, r pipeline.Result) error {
-	p := publish.NewResult(s.meta.get(), item(r), time.Now())
+	it, now, meta := item(r), time.Now(), s.meta.get()
+	_, err := s.q.Put(s.client.Topics().Result(r.Camera), func(seq uint64) ([]byte, error) {
+		it.Seq = seq
+		return publish.Encode(publish.NewResult(meta, it, now))
+	})
 	s.mu.Lock()
-	if len(s.queue) == mqttQueue {
-		s.queue = s.queue[1:]
-		s.dropped++
-		if s.dropped == 1 || s.dropped%100 == 0 {
-			s.log.Warn("MQTT queue full: dropping the oldest results", "dropped", s.dropped)
-		}
+	defer s.mu.Unlock()
+	if err != nil {
+		s.failed++
+		return fmt.Errorf("result queue: %w", err)
 	}
-	s.queue = append(s.queue, p)
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.labels[r.Camera] = r.Label
 	return nil
 }
 
 func (s *mqttSink) loop() {
 	defer close(s.done)
-	for {
-		s.mu.Lock()
-		if len(s.queue) == 0 {
-			closed := s.closed
-			s.mu.Unlock()
-			if closed {
-				return
-			}
-			<-s.wake
+	for s.ctx.Err() == nil && s.q.Wait(s.ctx) == nil {
+		recs, err := s.q.Next(sendBatch)
+		if err != nil {
+			s.log.Warn("reading the result queue", "err", err)
+			s.pause()
 			continue
 		}
-		p := s.queue[0]
-		s.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := s.client.Result(ctx, p.Camera, p)
-		if err == nil {
-			err = s.client.Label(ctx, p.Camera, p.Label)
-		}
-		cancel()
-		if err != nil {
-			// The client has kept a QoS 1 message for redelivery after
-			// reconnecting, or the broker is away: try again later rather
-			// than spin.
-			s.log.Warn("publishing result", "seq", p.Seq, "err", err)
-			time.Sleep(time.Second)
-			s.mu.Lock()
-			closed := s.closed
-			s.mu.Unlock()
-			if !closed {
-				continue
+		for _, r := range recs {
+			ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+			err = s.client.PublishResult(ctx, r.Topic, r.Payload)
+			cancel()
+			if err != nil {
+				break
 			}
+			if err := s.q.Ack(r.Seq); err != nil {
+				s.log.Warn("acknowledging in the result queue", "seq", r.Seq, "err", err)
+			}
+			s.mu.Lock()
+			s.published++
+			s.mu.Unlock()
+		}
+		if err != nil {
+			// The broker is away or slow: the unacknowledged results are
+			// sent again after a pause, rather than spinning.
+			s.log.Warn("publishing results", "err", err)
+			s.pause()
+			continue
 		}
 		s.mu.Lock()
-		if len(s.queue) > 0 && s.queue[0].Seq == p.Seq {
-			s.queue = s.queue[1:]
-		}
-		if err == nil {
-			s.published++
+		labels := make(map[string]string, len(s.labels))
+		for k, v := range s.labels {
+			labels[k] = v
 		}
 		s.mu.Unlock()
+		for camera, label := range labels {
+			ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+			if err := s.client.Label(ctx, camera, label); err != nil {
+				s.log.Warn("publishing label", "camera", camera, "err", err)
+			}
+			cancel()
+		}
 	}
 }
 
-// counts returns the results published and dropped so far.
+// pause waits a second, or until the sender stops.
+func (s *mqttSink) pause() {
+	select {
+	case <-time.After(time.Second):
+	case <-s.ctx.Done():
+	}
+}
+
+// counts returns the results published, and those dropped: evicted from
+// a full queue or never taken by it.
 func (s *mqttSink) counts() (published, dropped uint64) {
+	_, lost, _ := s.q.Figures()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.published, s.dropped
+	return s.published, lost + s.failed
 }
 
 // depth is the number of results waiting.
 func (s *mqttSink) depth() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.queue)
+	d, _, _ := s.q.Figures()
+	return d
 }
 
-// close lets the queue drain until ctx ends.
+// close lets the queue drain while the broker is there, until ctx ends,
+// then stops the sender and closes the queue: with a disk queue, what is
+// left is sent at the next start.
 func (s *mqttSink) close(ctx context.Context) {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	for s.depth() > 0 && ctx.Err() == nil && s.client.Connected() {
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	select {
-	case <-s.done:
-	case <-ctx.Done():
-		s.log.Warn("MQTT results not delivered before shutdown", "waiting", s.depth())
+	if d := s.depth(); d > 0 {
+		s.log.Warn("MQTT results not delivered before shutdown", "waiting", d)
+	}
+	s.stop()
+	<-s.done
+	if err := s.q.Close(); err != nil {
+		s.log.Warn("closing the result queue", "err", err)
 	}
 }
 

@@ -176,9 +176,20 @@ type MQTT struct {
 	StatsInterval time.Duration `yaml:"stats_interval"`
 	TLS           TLS           `yaml:"tls"`
 	HomeAssistant HomeAssistant `yaml:"homeassistant"`
+	Spool         Spool         `yaml:"spool"`
 	// Insecure allows an unencrypted connection (tcp://, ws://) to a
 	// broker that is not on this machine.
 	Insecure bool `yaml:"insecure"`
+}
+
+// Spool is the disk queue results wait in until the broker has them.
+type Spool struct {
+	// Dir holds the queue; empty keeps results in memory (an agent
+	// restart loses those waiting).
+	Dir        string        `yaml:"dir"`
+	MaxBytes   int           `yaml:"max_bytes"`
+	MaxRecords int           `yaml:"max_records"`
+	SyncEvery  time.Duration `yaml:"sync_every"`
 }
 
 // HomeAssistant turns on Home Assistant's MQTT discovery: the device and

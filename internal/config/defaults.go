@@ -40,6 +40,7 @@ func Default() *Config {
 			Enabled:       true,
 			Broker:        "tcp://127.0.0.1:1883",
 			HomeAssistant: HomeAssistant{Prefix: "homeassistant"},
+			Spool:         Spool{MaxBytes: 64 << 20, SyncEvery: 200 * time.Millisecond},
 			Prefix:        "fruitcam",
 			QoS:           1,
 			Keepalive:     30 * time.Second,

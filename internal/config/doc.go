@@ -150,6 +150,10 @@
 //	| `mqtt.tls.cert` | path | "" | a client certificate (PEM), for brokers that require one (with `mqtt.tls.key`) |
 //	| `mqtt.tls.key` | path | "" | the client certificate's private key (PEM) |
 //	| `mqtt.tls.server_name` | string | "" | the name the broker's certificate must carry; default: the broker URL's host |
+//	| `mqtt.spool.dir` | path | "" | directory of the disk queue results wait in until the broker acknowledges them (survives broker outages and agent restarts); empty: in memory, 1,024 results |
+//	| `mqtt.spool.max_bytes` | int | 67108864 | size of the disk queue (64 MiB, about 100,000 results); when full the oldest results are dropped, counted and logged |
+//	| `mqtt.spool.max_records` | int | 0 | results the disk queue holds at most; 0: no limit but max_bytes |
+//	| `mqtt.spool.sync_every` | duration | 200ms | fsync the disk queue at most this often (a power cut loses at most this long of results, none of them sent yet); 0: every result |
 //	| `mqtt.homeassistant.enabled` | bool | false | announce the device to Home Assistant (MQTT discovery): label and score per camera, frames per second, status |
 //	| `mqtt.homeassistant.prefix` | string | homeassistant | Home Assistant's discovery prefix |
 //	| `mqtt.insecure` | bool | false | allow tcp:// or ws:// to a broker that is not on this machine (passwords and results in clear text) |

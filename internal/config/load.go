@@ -216,6 +216,7 @@ func (c *Config) Resolve(dir string) error {
 	abs(&c.Model.Path)
 	abs(&c.Model.Labels)
 	abs(&c.Model.CPUModel)
+	abs(&c.MQTT.Spool.Dir)
 	abs(&c.MQTT.TLS.CA)
 	abs(&c.Signing.TrustedKeys)
 	abs(&c.MQTT.TLS.Cert)

@@ -352,6 +352,11 @@ func (v *validator) mqtt() {
 		if urlOK {
 			v.transport(m)
 		}
+		if m.Spool.MaxBytes < 1<<20 {
+			v.errorf("mqtt.spool.max_bytes", "%d is less than 1 MiB (1048576)", m.Spool.MaxBytes)
+		}
+		v.nonNegative("mqtt.spool.max_records", m.Spool.MaxRecords)
+		v.durationAtLeast("mqtt.spool.sync_every", m.Spool.SyncEvery, 0)
 		if m.HomeAssistant.Enabled && !validPrefix(m.HomeAssistant.Prefix) {
 			v.errorf("mqtt.homeassistant.prefix", "%q is not a topic prefix: one or more levels separated by '/', without + or #", m.HomeAssistant.Prefix)
 		}
