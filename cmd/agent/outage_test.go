@@ -175,7 +175,10 @@ func TestBrokerKilled(t *testing.T) {
 	stopAgent(t, cancel, done)
 	produced := a.pipe.Stats().Items
 	t.Logf("%d outages, %d results, %d reconnections", outages, produced, a.client.Reconnects())
-	waitAllResultsIn(t, func() []publishtest.Message {
+	all := func() []publishtest.Message {
 		return append(append([]publishtest.Message(nil), seen...), sub.Received()...)
-	}, produced)
+	}
+	waitAllResultsIn(t, all, produced)
+	t.Logf("%d results received for %d produced: %d duplicates (resent after a lost acknowledgement), dropped by seq",
+		len(all()), produced, len(all())-int(produced))
 }
