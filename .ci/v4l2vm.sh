@@ -77,9 +77,12 @@ for f in "$MODEL" "$LABELS"; do
 	[ -f "$f" ] || { log "fixture $f missing (set FRUITCAM_TESTDATA)"; exit 1; }
 done
 
-# 3. The capture test binary, static (CGO_ENABLED=0), for the VM.
+# 3. The test binaries, static (CGO_ENABLED=0), for the VM: capture's V4L2
+# tests, and the agent's clock test, which sets the VM's clock.
 TESTBIN=$CACHE/capture.test
 CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go test -c -o "$TESTBIN" ./capture
+AGENTBIN=$CACHE/agent.test
+CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go test -c -o "$AGENTBIN" ./cmd/agent
 
 # 4. initramfs: busybox, vivid and its dependencies, the test binary, the model.
 R=$(mktemp -d)
@@ -99,6 +102,7 @@ modprobe -d "$KROOT" -S "$KVER" --show-depends vivid | awk '/^insmod/{print $2}'
 done
 [ -f "$R/lib/modules/vivid.ko" ] || { log "vivid.ko not found in $KROOT"; exit 1; }
 cp "$TESTBIN" "$R/test.bin"
+cp "$AGENTBIN" "$R/agent.bin"
 cp "$MODEL" "$R/model.tflite"
 cp "$LABELS" "$R/labels.txt"
 cat >"$R/init" <<INIT
@@ -111,6 +115,9 @@ ls -l /dev/video*
 echo "=== GO TEST START"
 export TMPDIR=/tmp FRUITCAM_V4L2_DEVICE=/dev/video0 FRUITCAM_V4L2_MODEL=/model.tflite FRUITCAM_V4L2_LABELS=/labels.txt
 /test.bin -test.v -test.count=1 -test.run '$RUN'; rc=\$?
+if [ "\$rc" = 0 ]; then
+	cd /tmp && FRUITCAM_CLOCK_JUMP_OK=1 /agent.bin -test.v -test.count=1 -test.run '^TestClockJump\$'; rc=\$?
+fi
 echo "=== GO TEST RC=\$rc"
 poweroff -f
 INIT
