@@ -19,7 +19,7 @@ func setupAdd(k *binaryKernel) error {
 	switch out.Type {
 	case tfl.Float32:
 		lo, hi := quant.ActivationRangeFloat(k.act)
-		k.row = binaryRow(k, (*Tensor).Float32s, func(d, a, b []float32, sa, sb int) { addRow(d, a, b, sa, sb, lo, hi) })
+		k.setFloat(fAdd, lo, hi)
 	case tfl.Int32:
 		lo, hi := activationRangeInt32(k.act)
 		k.row = binaryRow(k, (*Tensor).Int32s, func(d, a, b []int32, sa, sb int) { addRow(d, a, b, sa, sb, lo, hi) })
@@ -29,6 +29,7 @@ func setupAdd(k *binaryKernel) error {
 		if err != nil {
 			return err
 		}
+		k.f8 = p.Add
 		q := newAddSub8(p, out.Type == tfl.Int8, false)
 		if out.Type == tfl.Uint8 {
 			k.row = binaryRow(k, (*Tensor).Uint8s, func(d, a, b []uint8, sa, sb int) { addSubRow(q, d, a, b, sa, sb) })

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/fruitcam/fruitcam/infer/tfl"
 	"github.com/fruitcam/fruitcam/quant"
@@ -148,9 +149,20 @@ type binaryKernel struct {
 	act   int
 	setup func(k *binaryKernel) error
 
+	// f8, set by setup for 8-bit tensors, is the operator's reference
+	// result for one pair of input values (as signed or unsigned integers).
+	f8 func(x, y int32) int32
+
+	// fop, set by setup for float32 tensors, selects floatRow's operation;
+	// flo and fhi are the activation's clamp.
+	fop      floatOp
+	flo, fhi float32
+
 	// Set by prepare.
-	bc  broadcast
-	row func(o, a, b int)
+	bc     broadcast
+	row    func(o, a, b int)
+	tab    []uint8 // see constTable
+	tabVar int     // the input tab is indexed by (0 or 1)
 }
 
 func newBinary(n *node, setup func(k *binaryKernel) error) (kernel, error) {
@@ -191,10 +203,238 @@ func (k *binaryKernel) prepare() error {
 			}
 		}
 	}
-	return k.setup(k)
+	k.f8, k.tab, k.fop = nil, nil, 0
+	if err := k.setup(k); err != nil {
+		return err
+	}
+	k.constTable()
+	return nil
 }
 
-func (k *binaryKernel) eval() { k.bc.walk(k.row) }
+func (k *binaryKernel) eval() {
+	switch {
+	case k.fop != 0 && k.bc.rank <= 2:
+		k.evalFloat()
+	case k.tab != nil && k.bc.rank <= 2:
+		k.evalTable()
+	default:
+		k.bc.walk(k.row)
+	}
+}
+
+// evalTable walks the rows of a tabulated operator (constTable) with at
+// most two dimensions without indirect calls.
+func (k *binaryKernel) evalTable() {
+	v, d := k.n.in[k.tabVar].Data, k.n.out[0].Data
+	n, sv, sc := k.bc.inner()
+	rows, rv, rc := 1, 0, 0
+	if k.bc.rank == 2 {
+		rows, rv, rc = k.bc.dims[0], k.bc.st1[0], k.bc.st2[0]
+	}
+	if k.tabVar == 1 {
+		sv, sc, rv, rc = sc, sv, rc, rv
+	}
+	o, a, b := 0, 0, 0
+	for range rows {
+		tableRow(k.tab[b<<8:], d[o:o+n], v[a:], sv, sc)
+		o += n
+		a += rv
+		b += rc
+	}
+}
+
+// floatOp names the operation of a float32 ADD, SUB or MUL.
+type floatOp uint8
+
+const (
+	fAdd floatOp = iota + 1
+	fSub
+	fMul
+)
+
+// setFloat sets up a float32 operator: rows of floatRow, walked without
+// indirect calls when the broadcast has at most two dimensions (same
+// shapes, a scalar, or a per-channel vector against a map).
+func (k *binaryKernel) setFloat(op floatOp, lo, hi float32) {
+	k.fop, k.flo, k.fhi = op, lo, hi
+	x, y, out := k.n.in[0], k.n.in[1], k.n.out[0]
+	n, sx, sy := k.bc.inner()
+	k.row = func(o, a, b int) {
+		floatRow(op, out.Float32s()[o:o+n], x.Float32s()[a:], y.Float32s()[b:], sx, sy, lo, hi)
+	}
+}
+
+func (k *binaryKernel) evalFloat() {
+	x, y, d := k.n.in[0].Float32s(), k.n.in[1].Float32s(), k.n.out[0].Float32s()
+	n, sx, sy := k.bc.inner()
+	rows, rx, ry := 1, 0, 0
+	if k.bc.rank == 2 {
+		rows, rx, ry = k.bc.dims[0], k.bc.st1[0], k.bc.st2[0]
+	}
+	// Same shapes, or a per-channel vector against a map, without an
+	// activation: one SIMD call.
+	if sx == 1 && sy == 1 && (rows == 1 || rx == n && ry == 0) && math.IsInf(float64(k.flo), -1) && math.IsInf(float64(k.fhi), 1) &&
+		vecRowsSIMD(k.fop, d[:rows*n], x[:rows*n], y[:n]) {
+		return
+	}
+	o, a, b := 0, 0, 0
+	for range rows {
+		floatRow(k.fop, d[o:o+n], x[a:], y[b:], sx, sy, k.flo, k.fhi)
+		o += n
+		a += rx
+		b += ry
+	}
+}
+
+// floatRow computes d[i] = clamp(x[i·sx] op y[i·sy], lo, hi), with loops
+// the compiler frees of bounds checks for the common strides and the clamp
+// left out when it is the whole real line (no NaN or −0 is changed by it).
+func floatRow(op floatOp, d, x, y []float32, sx, sy int, lo, hi float32) {
+	switch {
+	case sx == 1 && sy == 1:
+		x, y = x[:len(d)], y[:len(d)]
+		switch op {
+		case fAdd:
+			for i := range d {
+				d[i] = x[i] + y[i]
+			}
+		case fSub:
+			for i := range d {
+				d[i] = x[i] - y[i]
+			}
+		default:
+			for i := range d {
+				d[i] = x[i] * y[i]
+			}
+		}
+	case sx == 1 && sy == 0:
+		x, c := x[:len(d)], y[0]
+		switch op {
+		case fAdd:
+			for i := range d {
+				d[i] = x[i] + c
+			}
+		case fSub:
+			for i := range d {
+				d[i] = x[i] - c
+			}
+		default:
+			for i := range d {
+				d[i] = x[i] * c
+			}
+		}
+	default:
+		i, j := 0, 0
+		for o := range d {
+			var v float32
+			switch op {
+			case fAdd:
+				v = x[i] + y[j]
+			case fSub:
+				v = x[i] - y[j]
+			default:
+				v = x[i] * y[j]
+			}
+			d[o] = v
+			i += sx
+			j += sy
+		}
+	}
+	if math.IsInf(float64(lo), -1) && math.IsInf(float64(hi), 1) {
+		return
+	}
+	clampRow(d, lo, hi)
+}
+
+// constTable replaces an 8-bit row function by table lookups when one
+// input is a constant of at most 256 elements (a scalar, or a per-channel
+// vector such as a lowered batch normalisation's scale and shift): the
+// result for constant element j and variable byte b is f8 tabulated at
+// tab[j·256+b]. The table holds the reference results, so the lookups are
+// exact, and they are far cheaper than the fixed-point arithmetic. It is
+// built only when the output has at least a quarter as many elements as
+// the table, so that it is reused.
+func (k *binaryKernel) constTable() {
+	x, y, out := k.n.in[0], k.n.in[1], k.n.out[0]
+	if k.f8 == nil || k.bc.rank == 0 {
+		return
+	}
+	c, constFirst := y, false
+	if !y.Const {
+		if !x.Const {
+			return
+		}
+		c, constFirst = x, true
+	}
+	nc := c.NumElements()
+	if nc > 256 || nc*256 > 4*out.NumElements() {
+		return
+	}
+	value := func(b byte) int32 {
+		if out.Type == tfl.Int8 {
+			return int32(int8(b))
+		}
+		return int32(b)
+	}
+	f := k.f8
+	if constFirst {
+		f = func(v, cv int32) int32 { return k.f8(cv, v) }
+	}
+	tab := make([]uint8, nc*256)
+	for j := range nc {
+		cv := value(c.Data[j])
+		for b := range 256 {
+			tab[j<<8|b] = uint8(f(value(byte(b)), cv))
+		}
+	}
+	k.tab, k.tabVar = tab, 0
+	v := x
+	n, sv, sc := k.bc.inner()
+	if constFirst {
+		k.tabVar, v, sv, sc = 1, y, sc, sv
+	}
+	k.row = func(o, a, b int) {
+		if constFirst {
+			a, b = b, a
+		}
+		tableRow(tab[b<<8:], out.Data[o:o+n], v.Data[a:], sv, sc)
+	}
+}
+
+// tableRow computes d[i] = tab[(i·sc)·256 + v[i·sv]].
+func tableRow(tab, d, v []byte, sv, sc int) {
+	switch {
+	case sc == 0:
+		t := (*[256]byte)(tab)
+		if sv == 1 {
+			v = v[:len(d)]
+			for i, b := range v {
+				d[i] = t[b]
+			}
+			return
+		}
+		j := 0
+		for i := range d {
+			d[i] = t[v[j]]
+			j += sv
+		}
+	case sv == 1 && sc == 1:
+		// Every index i·256 + v[i] is below len(d)·256, which the slice
+		// expression checks once.
+		v = v[:len(d)]
+		t := unsafe.Pointer(unsafe.SliceData(tab[:len(d)<<8]))
+		for i, b := range v {
+			d[i] = *(*byte)(unsafe.Add(t, i<<8|int(b)))
+		}
+	default:
+		j, c := 0, 0
+		for i := range d {
+			d[i] = tab[c<<8|int(v[j])]
+			j += sv
+			c += sc
+		}
+	}
+}
 
 // activationRangeInt32 is TFLite's CalculateActivationRange for int32
 // outputs.

@@ -1,6 +1,7 @@
 package native
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -400,6 +401,59 @@ func TestElementwiseEvalAllocs(t *testing.T) {
 		n.scratch = alignedBytes(n.scratchSize)
 		if a := testing.AllocsPerRun(10, k.eval); a != 0 {
 			t.Errorf("%s: eval allocates %g times", tc.name, a)
+		}
+	}
+}
+
+// TestBinaryConstTable checks the table lookups used when one 8-bit input
+// is a small constant against the arithmetic rows on the same data: the
+// same tensors run once marked constant and once not.
+func TestBinaryConstTable(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	shapes := []struct{ a, b []int }{
+		{[]int{4, 5, 4, 16}, []int{16}},          // per-channel vector
+		{[]int{3, 7, 9}, []int{1}},               // scalar
+		{[]int{1}, []int{6, 50}},                 // scalar first
+		{[]int{16}, []int{4, 5, 4, 16}},          // vector first
+		{[]int{4, 200, 1}, []int{4, 1, 3}},       // constant strided along rows
+		{[]int{4, 1, 3}, []int{4, 200, 1}},       // the same, constant first
+		{[]int{5, 1, 40, 2}, []int{1, 30, 1, 2}}, // both broadcast
+	}
+	for _, op := range binaryOps {
+		for _, typ := range []tfl.TensorType{tfl.Uint8, tfl.Int8} {
+			for i, sh := range shapes {
+				for _, act := range []tfl.Activation{tfl.ActNone, tfl.ActRelu6} {
+					qa, qb := randQuant(r, typ, -4, 4), randQuant(r, typ, -2, 6)
+					qo := randQuant(r, typ, -12, 12)
+					a, b := qa.tensor(r, sh.a, false), qb.tensor(r, sh.b, false)
+					run := func(aConst, bConst bool) (*Tensor, bool) {
+						a.Const, b.Const = aConst, bConst
+						out := emptyOut(typ, qo.scale, qo.zp)
+						n := &node{code: tfl.OperatorCode{Builtin: op.code}, opts: &tfl.ActivationOptions{Activation: act}, in: []*Tensor{a, b}, out: []*Tensor{out}, threads: 1}
+						k, err := op.nk(n)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if err := k.prepare(); err != nil {
+							t.Fatal(err)
+						}
+						out.Data = alignedBytes(out.ByteSize())
+						k.eval()
+						return out, k.(*binaryKernel).tab != nil
+					}
+					want, tabled := run(false, false)
+					if tabled {
+						t.Fatalf("%s %s #%d: table without a constant input", op.name, typ, i)
+					}
+					got, tabled := run(tfl.NumElements(sh.a) < tfl.NumElements(sh.b), tfl.NumElements(sh.a) >= tfl.NumElements(sh.b))
+					if !tabled {
+						t.Fatalf("%s %s #%d: constant input not tabulated", op.name, typ, i)
+					}
+					if !bytes.Equal(got.Data, want.Data) {
+						t.Fatalf("%s %s #%d %v: table results differ from the arithmetic rows", op.name, typ, i, act)
+					}
+				}
+			}
 		}
 	}
 }

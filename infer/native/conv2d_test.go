@@ -267,3 +267,33 @@ func TestConv2DRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2DRowwise covers the column-gathering path (rowwiseRange):
+// inputs of 16 channels or more, filters at least two wide, strides,
+// vertical dilation, padding, threads that split output rows, and (with a
+// small budget) rows cut into segments; it must match the reference
+// kernel bit for bit, as the im2col path does (floats: within summation
+// error of the float64 reference).
+func TestConv2DRowwise(t *testing.T) {
+	defer func(b int) { rowwiseBytes = b }(rowwiseBytes)
+	rng := rand.New(rand.NewPCG(12, 13))
+	for _, typ := range []tfl.TensorType{tfl.Uint8, tfl.Int8, tfl.Float32} {
+		for i := range 40 {
+			rowwiseBytes = []int{24 << 10, 1 << 10}[i%2]
+			c := randConvCase(rng, typ, false, false)
+			for {
+				c.inH, c.inW, c.inC = 3+rng.IntN(12), 3+rng.IntN(14), []int{16, 20, 32, 48, 80}[rng.IntN(5)]
+				c.kh, c.kw = 1+rng.IntN(3), 2+rng.IntN(2)
+				c.sh, c.sw, c.dilH, c.dilW = 1+rng.IntN(2), 1+rng.IntN(2), 1+rng.IntN(2), 1
+				c.pad = tfl.Padding(rng.IntN(2))
+				c.outC = 1 + rng.IntN(40)
+				if _, err := computeWindow(c.pad, c.inH, c.inW, c.kh, c.kw, c.sh, c.sw, c.dilH, c.dilW); err == nil {
+					break
+				}
+			}
+			c.fill(rng, false)
+			name := fmt.Sprintf("%s #%d %+v", typ, i, *c)
+			checkConvCase(t, name, c, newConv2D, tfl.OpConv2D, convOpts(c), false, typ == tfl.Uint8, 1+i%3)
+		}
+	}
+}

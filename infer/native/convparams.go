@@ -208,6 +208,12 @@ func (w *weightOp) requant(act int, legacy bool) (gemm.Requant, error) {
 // dimension 0, K the rest) and sets up the GEMM for the operator's type
 // with the fused activation act.
 func (w *weightOp) gemm(act int, legacy bool) (*gemm.Int8, *gemm.Float32, error) {
+	return w.gemmOf(act, legacy, w.filter.Data)
+}
+
+// gemmOf is gemm with the filter's values taken from data (the filter's
+// bytes, possibly reordered along K).
+func (w *weightOp) gemmOf(act int, legacy bool, data []byte) (*gemm.Int8, *gemm.Float32, error) {
 	n := w.channels
 	k := w.filter.NumElements() / n
 	if w.typ == tfl.Float32 {
@@ -216,7 +222,7 @@ func (w *weightOp) gemm(act int, legacy bool) (*gemm.Int8, *gemm.Float32, error)
 			bias = w.bias.Float32s()
 		}
 		lo, hi := quant.ActivationRangeFloat(act)
-		g, err := gemm.NewFloat32(gemm.PackFloat32(w.filter.Float32s(), n, k), bias, lo, hi)
+		g, err := gemm.NewFloat32(gemm.PackFloat32(view[float32](data), n, k), bias, lo, hi)
 		return nil, g, err
 	}
 	r, err := w.requant(act, legacy)
@@ -230,9 +236,9 @@ func (w *weightOp) gemm(act int, legacy bool) (*gemm.Int8, *gemm.Float32, error)
 	var packed *gemm.Int8Weights
 	fzp := w.filter.ZeroPoint()
 	if w.typ == tfl.Uint8 {
-		packed = gemm.PackUint8(w.filter.Uint8s(), n, k, fzp)
+		packed = gemm.PackUint8(data, n, k, fzp)
 	} else {
-		packed = gemm.PackInt8(w.filter.Int8s(), n, k, fzp)
+		packed = gemm.PackInt8(view[int8](data), n, k, fzp)
 	}
 	g, err := gemm.NewInt8(packed, w.in.ZeroPoint(), w.typ == tfl.Uint8, bias, r)
 	return g, nil, err

@@ -64,8 +64,10 @@ func (k *leakyRelu) eval() {
 		lookup8(&k.table, out.Data, in.Data)
 		return
 	}
-	dst := out.Float32s()
-	for i, x := range in.Float32s() {
+	dst, src := out.Float32s(), in.Float32s()
+	done := leakySIMD(dst, src, k.alpha)
+	dst, src = dst[done:], src[done:]
+	for i, x := range src {
 		if x > 0 {
 			dst[i] = x
 		} else {

@@ -18,7 +18,7 @@ func setupMul(k *binaryKernel) error {
 	switch out.Type {
 	case tfl.Float32:
 		lo, hi := quant.ActivationRangeFloat(k.act)
-		k.row = binaryRow(k, (*Tensor).Float32s, func(d, a, b []float32, sa, sb int) { mulRow(d, a, b, sa, sb, lo, hi) })
+		k.setFloat(fMul, lo, hi)
 	case tfl.Int32:
 		lo, hi := activationRangeInt32(k.act)
 		k.row = binaryRow(k, (*Tensor).Int32s, func(d, a, b []int32, sa, sb int) { mulRow(d, a, b, sa, sb, lo, hi) })
@@ -28,6 +28,7 @@ func setupMul(k *binaryKernel) error {
 		if err != nil {
 			return err
 		}
+		k.f8 = p.Mul
 		if out.Type == tfl.Uint8 {
 			k.row = binaryRow(k, (*Tensor).Uint8s, func(d, a, b []uint8, sa, sb int) { mulRowQ(&p, d, a, b, sa, sb) })
 		} else {

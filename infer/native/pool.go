@@ -33,6 +33,10 @@ type pool2d struct {
 }
 
 // poolGeom is the window geometry of one pooling operator.
+// poolFast selects maxPool2x2 where it applies; tests clear it to compare
+// it with the general loop.
+var poolFast = true
+
 type poolGeom struct {
 	batch, inH, inW, ch int
 	fh, fw, sh, sw      int
@@ -104,24 +108,29 @@ func (k *pool2d) prepare() error {
 	switch in.Type {
 	case tfl.Float32:
 		lo, hi := quant.ActivationRangeFloat(k.act)
+		// Without an activation the clamp changes nothing: the maximum is
+		// never NaN (NaN taps are never larger) nor beyond ±Inf.
+		clamp := !math.IsInf(float64(lo), -1) || !math.IsInf(float64(hi), 1)
 		if k.avg {
 			k.run = func() { avgPoolFloat(g, in.Float32s(), out.Float32s(), view[float32](k.n.scratch), lo, hi) }
 		} else {
-			k.run = func() { maxPool(g, in.Float32s(), out.Float32s(), -math.MaxFloat32, lo, hi) }
+			k.run = func() { maxPool(g, in.Float32s(), out.Float32s(), -math.MaxFloat32, lo, hi, clamp) }
 		}
 	case tfl.Uint8:
 		lo, hi := outputActivationRange(k.act, out)
+		clamp := lo > 0 || hi < math.MaxUint8
 		if k.avg {
 			k.run = func() { avgPoolQ(g, in.Uint8s(), out.Uint8s(), view[int32](k.n.scratch), lo, hi) }
 		} else {
-			k.run = func() { maxPool(g, in.Uint8s(), out.Uint8s(), 0, uint8(lo), uint8(hi)) }
+			k.run = func() { maxPool(g, in.Uint8s(), out.Uint8s(), 0, uint8(lo), uint8(hi), clamp) }
 		}
 	case tfl.Int8:
 		lo, hi := outputActivationRange(k.act, out)
+		clamp := lo > math.MinInt8 || hi < math.MaxInt8
 		if k.avg {
 			k.run = func() { avgPoolQ(g, in.Int8s(), out.Int8s(), view[int32](k.n.scratch), lo, hi) }
 		} else {
-			k.run = func() { maxPool(g, in.Int8s(), out.Int8s(), math.MinInt8, int8(lo), int8(hi)) }
+			k.run = func() { maxPool(g, in.Int8s(), out.Int8s(), math.MinInt8, int8(lo), int8(hi), clamp) }
 		}
 	}
 	return nil
@@ -139,7 +148,12 @@ func (g *poolGeom) window(oy, ox int) (y0, y1, x0, x1 int) {
 
 // maxPool writes the clamped maximum of every window. Channels are the
 // inner loop so that both tensors are read and written sequentially.
-func maxPool[T float32 | uint8 | int8](g *poolGeom, in, out []T, lowest, lo, hi T) {
+func maxPool[T float32 | uint8 | int8](g *poolGeom, in, out []T, lowest, lo, hi T, clamp bool) {
+	if g.fh == 2 && g.fw == 2 && g.sh == 2 && g.sw == 2 && g.padT == 0 && g.padL == 0 &&
+		2*g.outH <= g.inH && 2*g.outW <= g.inW && poolFast {
+		maxPool2x2(g, in, out, lowest, lo, hi, clamp)
+		return
+	}
 	ch := g.ch
 	o := 0
 	for b := range g.batch {
@@ -155,15 +169,16 @@ func maxPool[T float32 | uint8 | int8](g *poolGeom, in, out []T, lowest, lo, hi 
 					for x := x0; x < x1; x++ {
 						src := img[(y*g.inW+x)*ch:][:ch]
 						for c, v := range src {
-							// As std::max(max, v): a NaN input does not replace the maximum.
 							if dst[c] < v {
 								dst[c] = v
 							}
 						}
 					}
 				}
-				for c, v := range dst {
-					dst[c] = min(max(v, lo), hi)
+				if clamp {
+					for c, v := range dst {
+						dst[c] = min(max(v, lo), hi)
+					}
 				}
 				o += ch
 			}
@@ -171,8 +186,49 @@ func maxPool[T float32 | uint8 | int8](g *poolGeom, in, out []T, lowest, lo, hi 
 	}
 }
 
-// avgPoolQ writes the clamped, rounded average of every window of 8-bit
-// values; acc holds one int32 per channel.
+// maxPool2x2 is maxPool for 2×2 windows at stride 2 that all lie inside
+// the input: the four taps of a channel in registers, compared in the
+// reference's order (rows, then columns).
+func maxPool2x2[T float32 | uint8 | int8](g *poolGeom, in, out []T, lowest, lo, hi T, clamp bool) {
+	ch := g.ch
+	rowLen := g.inW * ch
+	o := 0
+	for b := range g.batch {
+		img := in[b*g.inH*rowLen : (b+1)*g.inH*rowLen]
+		for oy := range g.outH {
+			r0 := img[2*oy*rowLen : (2*oy+1)*rowLen]
+			r1 := img[(2*oy+1)*rowLen : (2*oy+2)*rowLen]
+			for ox := range g.outW {
+				t0 := r0[2*ox*ch : (2*ox+1)*ch]
+				t1 := r0[(2*ox+1)*ch : (2*ox+2)*ch][:len(t0)]
+				t2 := r1[2*ox*ch : (2*ox+1)*ch][:len(t0)]
+				t3 := r1[(2*ox+1)*ch : (2*ox+2)*ch][:len(t0)]
+				dst := out[o : o+ch][:len(t0)]
+				for c, v := range t0 {
+					m := lowest
+					if v > m {
+						m = v
+					}
+					if t1[c] > m {
+						m = t1[c]
+					}
+					if t2[c] > m {
+						m = t2[c]
+					}
+					if t3[c] > m {
+						m = t3[c]
+					}
+					if clamp {
+						m = min(max(m, lo), hi)
+					}
+					dst[c] = m
+				}
+				o += ch
+			}
+		}
+	}
+}
+
 func avgPoolQ[T uint8 | int8](g *poolGeom, in, out []T, acc []int32, lo, hi int32) {
 	ch := g.ch
 	acc = acc[:ch]

@@ -1,6 +1,7 @@
 package native
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -167,6 +168,54 @@ func TestPoolErrors(t *testing.T) {
 	} {
 		if err := runKernel(t, newMaxPool2D, tfl.OpMaxPool2D, tc.opts, 1, []*Tensor{tc.in}, tc.out); err == nil {
 			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}
+
+// TestMaxPool2x2MatchesGeneral runs maxPool2x2 and the general loop on the
+// same data, bit for bit: floats with NaN, infinities and signed zeros
+// (the reference keeps the first of equal values and skips NaN), both
+// 8-bit types, with and without a clamp, and shapes where the fast path
+// does not apply (odd sizes, SAME padding).
+func TestMaxPool2x2MatchesGeneral(t *testing.T) {
+	defer func() { poolFast = true }()
+	r := rand.New(rand.NewPCG(21, 22))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -math.MaxFloat32, 1, -1}
+	for _, shape := range [][]int{{1, 20, 20, 16}, {2, 20, 20, 16}, {2, 6, 8, 3}, {1, 5, 7, 4}} {
+		for _, pad := range []tfl.Padding{tfl.PaddingValid, tfl.PaddingSame} {
+			for _, act := range []tfl.Activation{tfl.ActNone, tfl.ActRelu, tfl.ActRelu6} {
+				for _, typ := range []tfl.TensorType{tfl.Float32, tfl.Uint8, tfl.Int8} {
+					var in *Tensor
+					if typ == tfl.Float32 {
+						in = floatTensor(shape, nil, false)
+						for i := range in.Float32s() {
+							if r.IntN(3) != 0 {
+								in.Float32s()[i] = special[r.IntN(len(special))]
+							} else {
+								in.Float32s()[i] = r.Float32()*4 - 2
+							}
+						}
+					} else {
+						in = quantTensor(typ, shape, []float32{0.05}, []int64{3}, 0, false)
+						for i := range in.Data {
+							in.Data[i] = byte(r.IntN(256))
+						}
+					}
+					opts := &tfl.Pool2DOptions{Padding: pad, StrideH: 2, StrideW: 2, FilterHeight: 2, FilterWidth: 2, Activation: act}
+					var got [2][]byte
+					for i, fast := range []bool{false, true} {
+						poolFast = fast
+						out := emptyOut(typ, in.Scale(), int64(in.ZeroPoint()))
+						if err := runKernel(t, newMaxPool2D, tfl.OpMaxPool2D, opts, 1, []*Tensor{in}, out); err != nil {
+							t.Fatal(err)
+						}
+						got[i] = out.Data
+					}
+					if !bytes.Equal(got[0], got[1]) {
+						t.Errorf("%v %v %v %v: maxPool2x2 differs from the general loop", shape, pad, act, typ)
+					}
+				}
+			}
 		}
 	}
 }

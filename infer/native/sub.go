@@ -18,7 +18,7 @@ func setupSub(k *binaryKernel) error {
 	switch out.Type {
 	case tfl.Float32:
 		lo, hi := quant.ActivationRangeFloat(k.act)
-		k.row = binaryRow(k, (*Tensor).Float32s, func(d, a, b []float32, sa, sb int) { subRow(d, a, b, sa, sb, lo, hi) })
+		k.setFloat(fSub, lo, hi)
 	case tfl.Int32:
 		lo, hi := activationRangeInt32(k.act)
 		k.row = binaryRow(k, (*Tensor).Int32s, func(d, a, b []int32, sa, sb int) { subRow(d, a, b, sa, sb, lo, hi) })
@@ -28,6 +28,7 @@ func setupSub(k *binaryKernel) error {
 		if err != nil {
 			return err
 		}
+		k.f8 = p.Sub
 		q := newAddSub8(p, out.Type == tfl.Int8, true)
 		if out.Type == tfl.Uint8 {
 			k.row = binaryRow(k, (*Tensor).Uint8s, func(d, a, b []uint8, sa, sb int) { addSubRow(q, d, a, b, sa, sb) })

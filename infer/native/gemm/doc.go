@@ -14,9 +14,11 @@
 // behind one small interface (int8Kernel, f32Kernel in kernel.go); the
 // best one the CPU has (golang.org/x/sys/cpu) is chosen at start-up:
 //
-//	amd64  int8: avx512vnni (VPDPBUSD, 4 rows × 32 channels), avxvnni (the
-//	       VEX form on 256 bits, 4 × 16), avx2 (VPMOVSXBW + VPMADDWD, 2 × 16);
-//	       float32: avx512 (4 × 32), avx2 (4 × 16)
+//	amd64  int8: avx512vnni (VPDPBUSD, 4 rows × 32 channels; one row × 128
+//	       for a single row), avxvnni (the VEX form on 256 bits, 4 × 16),
+//	       avx2 (VPMOVSXBW + VPMADDWD, 2 × 16); float32: avx512 (4 × 32;
+//	       one row × 128 for a single row, 8 × 16 for a last column of at
+//	       most 16 channels), avx2 (4 × 16)
 //	arm64  int8: sdot (SDOT, 4 × 16, where the CPU has the dot-product
 //	       extension), smull (SMULL + SADALP, 2 × 16); float32: neon (FMLA, 4 × 16)
 //	other  the portable kernels

@@ -44,7 +44,7 @@ func refInt8(a, b []int32, m, n, k int, aZP, bZP int32, bias []int32, r Requant)
 var shapes = []struct{ m, n, k int }{
 	{1, 1, 1}, {1, 3, 5}, {2, 4, 4}, {3, 5, 7}, {7, 9, 3}, {5, 8, 16}, {13, 17, 33},
 	{1, 1001, 64}, {33, 6, 27}, {4, 2, 1}, {64, 13, 130}, {9, 40, 100}, {6, 32, 2},
-	{5, 64, 64}, {3, 48, 6}, {2, 33, 259},
+	{5, 64, 64}, {3, 48, 6}, {2, 33, 259}, {1, 160, 7}, {9, 256, 5}, {1, 512, 40}, {17, 16, 20}, {12, 48, 9},
 }
 
 // eachInt8 runs f once per quantised kernel this CPU has, with that
@@ -313,7 +313,9 @@ func TestFloat32SpecialValues(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	nz := float32(math.Copysign(0, -1))
 	special := []float32{0, nz, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1, -1, 1e-30}
-	m, n, k := 6, 37, 3
+	// Nine rows: groups of four, then one (the one-row kernels), and eight
+	// and one for the last, partial column (the eight-row kernels).
+	m, n, k := 9, 165, 3
 	for _, bounds := range [][2]float32{{float32(math.Inf(-1)), float32(math.Inf(1))}, {0, 6}, {nz, 0}, {0, 0}, {nz, nz}, {-1, 1}} {
 		for range 4 {
 			a, b, bias := make([]float32, m*k), make([]float32, n*k), make([]float32, n)

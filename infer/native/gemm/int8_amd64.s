@@ -303,6 +303,150 @@ vnniNextRow:
 	VZEROUPPER
 	RET
 
+// GEMV_GROUP adds one group of four k of the row (Z10, already XORed)
+// times the two panels of the column at (base)(R12*1) to acc0, acc1.
+#define GEMV_GROUP(base, src, acc0, acc1) \
+	VPDPBUSD (base)(R12*1), src, acc0; \
+	VPDPBUSD 64(base)(R12*1), src, acc1
+
+// GEMV_EPI requantises and stores one column (acc0, acc1) under the masks
+// k0, k1 at (R15), with the epilogue table at DX; then moves DX and R15 to
+// the next column.
+#define GEMV_EPI(acc0, acc1, k0, k1) \
+	EPI512M(acc0, 0, (R15), k0); \
+	EPI512M(acc1, 576, 16(R15), k1); \
+	ADDQ 80(DI), DX; \
+	ADDQ $32, R15
+
+// func gemvVNNI(t *gemmArgs)
+// gemmVNNI for one row (t.m = 1): four columns at a time (eight
+// accumulators, Z0-Z7, so that consecutive VPDPBUSD do not wait on each
+// other) while more than four remain, then one at a time, the last under
+// its channel masks. The same products and sums as gemmVNNI. Registers:
+// R8 the row, AX its offset, R12 the weights' offset in the columns, SI
+// and R9-R11 the columns' weights, R13 wStride, DX the epilogue table,
+// R15 the output, CX columns left, BX groups left.
+TEXT ·gemvVNNI(SB), NOSPLIT, $0-8
+	VMOVDQU32 evenOdd<>(SB), Z21
+	MOVQ t+0(FP), DI
+	VPBROADCASTD 100(DI), Z31
+	VPBROADCASTD 108(DI), Z29
+	VPBROADCASTD 112(DI), Z28
+	VPXORD Z20, Z20, Z20
+	MOVQ 64(DI), BX
+	ANDQ $3, BX
+	MOVQ $-1, AX
+	BZHIQ BX, AX, AX
+	KMOVW AX, K3 // the K%4 tail bytes
+	MOVQ 88(DI), AX
+	KMOVW AX, K6 // the last column's channels, first panel
+	SHRQ $16, AX
+	KMOVW AX, K7 // second panel
+	MOVL $0xffff, AX
+	KMOVW AX, K5 // all 16
+	MOVQ 0(DI), R8
+	VPXORD Z24, Z24, Z24
+	CMPL 96(DI), $0
+	JEQ gvNoSums
+	ROWSUM(R8, Z24, gvs0l, gvs0t, gvs0d)
+
+gvNoSums:
+	MOVQ 64(DI), BX
+	ANDQ $-4, BX
+	ROWTAIL(R8, Z14, X14)
+	MOVQ 40(DI), SI
+	MOVQ 48(DI), DX
+	MOVQ 56(DI), CX
+	MOVQ 24(DI), R15
+	MOVQ 72(DI), R13
+
+gv4Col:
+	CMPQ CX, $4
+	JLE gv1Col
+	LEAQ (SI)(R13*1), R9
+	LEAQ (R9)(R13*1), R10
+	LEAQ (R10)(R13*1), R11
+	VMOVDQA64 Z24, Z0
+	VMOVDQA64 Z24, Z1
+	VMOVDQA64 Z24, Z2
+	VMOVDQA64 Z24, Z3
+	VMOVDQA64 Z24, Z4
+	VMOVDQA64 Z24, Z5
+	VMOVDQA64 Z24, Z6
+	VMOVDQA64 Z24, Z7
+	XORQ AX, AX
+	XORQ R12, R12
+	MOVQ 64(DI), BX
+	SHRQ $2, BX
+	TESTQ BX, BX
+	JZ gv4Tail
+
+gv4K:
+	VPBROADCASTD (R8)(AX*1), Z10
+	VPXORD Z31, Z10, Z10
+	GEMV_GROUP(SI, Z10, Z0, Z1)
+	GEMV_GROUP(R9, Z10, Z2, Z3)
+	GEMV_GROUP(R10, Z10, Z4, Z5)
+	GEMV_GROUP(R11, Z10, Z6, Z7)
+	ADDQ $4, AX
+	ADDQ $128, R12
+	DECQ BX
+	JNZ gv4K
+
+gv4Tail:
+	TESTQ $3, 64(DI)
+	JZ gv4Epi
+	GEMV_GROUP(SI, Z14, Z0, Z1)
+	GEMV_GROUP(R9, Z14, Z2, Z3)
+	GEMV_GROUP(R10, Z14, Z4, Z5)
+	GEMV_GROUP(R11, Z14, Z6, Z7)
+
+gv4Epi:
+	GEMV_EPI(Z0, Z1, K5, K5)
+	GEMV_EPI(Z2, Z3, K5, K5)
+	GEMV_EPI(Z4, Z5, K5, K5)
+	GEMV_EPI(Z6, Z7, K5, K5)
+	LEAQ (R11)(R13*1), SI
+	SUBQ $4, CX
+	JMP gv4Col
+
+gv1Col:
+	VMOVDQA64 Z24, Z0
+	VMOVDQA64 Z24, Z1
+	XORQ AX, AX
+	XORQ R12, R12
+	MOVQ 64(DI), BX
+	SHRQ $2, BX
+	TESTQ BX, BX
+	JZ gv1Tail
+
+gv1K:
+	VPBROADCASTD (R8)(AX*1), Z10
+	VPXORD Z31, Z10, Z10
+	GEMV_GROUP(SI, Z10, Z0, Z1)
+	ADDQ $4, AX
+	ADDQ $128, R12
+	DECQ BX
+	JNZ gv1K
+
+gv1Tail:
+	TESTQ $3, 64(DI)
+	JZ gv1Epi
+	GEMV_GROUP(SI, Z14, Z0, Z1)
+
+gv1Epi:
+	CMPQ CX, $1
+	JEQ gv1Last
+	GEMV_EPI(Z0, Z1, K5, K5)
+	ADDQ R13, SI
+	DECQ CX
+	JMP gv1Col
+
+gv1Last:
+	GEMV_EPI(Z0, Z1, K6, K7)
+	VZEROUPPER
+	RET
+
 // AVX2_GROUP multiplies one group of four k (weights at R13, 64 bytes: 16
 // channels × 4) by four inputs of each of two rows. The weights are
 // sign-extended to 16 bits, four channels per register; the four inputs

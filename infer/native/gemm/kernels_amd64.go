@@ -21,7 +21,7 @@ func init() {
 			dom: func(bool) domain { return unsignedX }, mr: 4, cw: 32})
 	}
 	if avx512 {
-		f32 = append(f32, &simdF32{label: "avx512", id: tileF512, idHalf: tileF512Half, mr: 4, cw: 32})
+		f32 = append(f32, &simdF32{label: "avx512", id: tileF512, idHalf: tileF512Half, idRow: gemvF512, idHalf8: tileF512Half8, mr: 4, cw: 32})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasAVXVNNI {
 		i8 = append(i8, &simdInt8{label: "avxvnni", id: tileAVXVNNI, idSigned: tileAVXVNNI,
@@ -44,6 +44,8 @@ const (
 	tileF512
 	tileF512Half
 	tileF256
+	gemvF512
+	tileF512Half8
 )
 
 // runTile calls micro-kernel id directly (a call through a function value
@@ -67,12 +69,21 @@ func runTileF(id int, t *tileArgsF) {
 		tileF32AVX512Half(t)
 	case tileF256:
 		tileF32AVX2(t)
+	case gemvF512:
+		gemvF32AVX512(t)
+	case tileF512Half8:
+		tileF32AVX512Half8(t)
 	}
 }
 
-// runGemm calls whole-block kernel id directly.
+// runGemm calls whole-block kernel id directly; one row takes the
+// one-row form, which does not repeat it four times.
 func runGemm(id int, t *gemmArgs) {
 	if id == gemmVNNIID {
+		if t.m == 1 {
+			gemvVNNI(t)
+			return
+		}
 		gemmVNNI(t)
 	}
 }
@@ -97,6 +108,15 @@ func tileF32AVX512Half(t *tileArgsF)
 
 //go:noescape
 func tileF32AVX2(t *tileArgsF)
+
+//go:noescape
+func gemvF32AVX512(t *tileArgsF)
+
+//go:noescape
+func gemvVNNI(t *gemmArgs)
+
+//go:noescape
+func tileF32AVX512Half8(t *tileArgsF)
 
 // epPanelBytes is the size of one 16-channel panel's epilogue table:
 //
