@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks the native engine against the real TensorFlow Lite runtimes on
 # the same models and inputs, in one run, and prints a table of median
-# milliseconds per invocation (REPEAT timed invocations each) and ratios:
+# milliseconds per invocation (REPEAT timed invocations each, default 100,
+# after one untimed warm-up run in convert run) and ratios:
 #   native-1t / native-2t : `convert run --threads 1|2`
 #   native-b8             : `convert run --batch 8`, per image
 #   tflite-c              : the tflite backend (TFLite 2.9 C library, default kernels, 1 thread), `convert run`
@@ -19,7 +20,7 @@ root=$PWD
 REF=$root/.tflite-ref
 TD=${FRUITCAM_TESTDATA:-$root/../shared/testdata}
 SHARED=${SHARED:-$root/../shared}
-REPEAT=${REPEAT:-20}
+REPEAT=${REPEAT:-100}
 out=$root/out/bench
 mkdir -p "$out"
 
