@@ -284,12 +284,14 @@ func scatterRuns(dst, src []byte, c, stride int) {
 	}
 	_ = dst[(n-1)*stride+c-1]
 	_ = src[n*c-1]
-	d, s := unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0])
-	for range n {
+	d0, s0 := unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0])
+	for i := range n {
+		// Offsets from the start, not pointers stepped past the last run:
+		// a pointer beyond the allocation is invalid even unused (checkptr).
+		d, s := unsafe.Add(d0, i*stride), unsafe.Add(s0, i*c)
 		for j := 0; j < c; j += 16 {
 			*(*[16]byte)(unsafe.Add(d, j)) = *(*[16]byte)(unsafe.Add(s, j))
 		}
-		d, s = unsafe.Add(d, stride), unsafe.Add(s, c)
 	}
 }
 
