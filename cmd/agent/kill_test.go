@@ -55,14 +55,7 @@ func TestAgentKilled(t *testing.T) {
 	proxy := publishtest.NewProxy(t, m.Addr())
 	dir := t.TempDir()
 	cfg := spoolConfig(t, proxy.URL(), filepath.Join(dir, "spool"))
-	cfgPath := filepath.Join(dir, "agent.yaml")
-	b, err := cfg.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeConfigFile(t, cfg, dir)
 	sub := publishtest.Subscribe(t, publishtest.Conn{Broker: m.URL()}, "fruitcam/testbelt/+/result")
 	isResult := func(publishtest.Message) bool { return true }
 

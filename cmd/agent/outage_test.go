@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"github.com/fruitcam/fruitcam/internal/config"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,14 +35,7 @@ mqtt:
   stats_interval: 0s
 `, proxy.URL()))
 	cfg.Infer.Workers, cfg.Infer.Batch.Size = 1, 8
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newAgent(ctx, cfg, quietLog(), io.Discard)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.run(ctx) }()
+	a, cancel, done := startOn(t, cfg)
 	defer stopAgent(t, cancel, done)
 	sub := publishtest.Subscribe(t, publishtest.Conn{Broker: m.URL()}, "fruitcam/testbelt/+/result")
 	sub.WaitFor(t, "a result", func(publishtest.Message) bool { return true })
@@ -77,6 +72,21 @@ mqtt:
 	if a.client.Reconnects() < 1 {
 		t.Errorf("reconnects %d", a.client.Reconnects())
 	}
+}
+
+// writeConfigFile saves cfg as YAML in dir/agent.yaml, for the commands
+// that read a config file, and returns its path.
+func writeConfigFile(t *testing.T, cfg *config.Config, dir string) string {
+	t.Helper()
+	b, err := cfg.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "agent.yaml")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // startOn runs an agent of cfg in the background; stop it with stopAgent.

@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,14 +37,7 @@ func TestSignedCommands(t *testing.T) {
     source: {type: pattern, width: 160, height: 120, rate: 30}
 signing: {trusted_keys: "`+trusted+`"}
 `+embeddedMQTT(t, addr))
-	cfgPath := filepath.Join(dir, "agent.yaml")
-	b, err := cfg.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeConfigFile(t, cfg, dir)
 	a, sub, cancel, done := startAgent(t, cfg, addr)
 	defer cancel()
 
@@ -129,14 +120,7 @@ func TestUnsignedCommandsRefusedOnExternalBroker(t *testing.T) {
 mqtt: {enabled: true, broker: "`+m.URL()+`", stats_interval: 0s}
 `)
 		cfg.Signing.AllowUnsigned = allow
-		ctx, cancel := context.WithCancel(context.Background())
-		a, err := newAgent(ctx, cfg, quietLog(), io.Discard)
-		if err != nil {
-			cancel()
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- a.run(ctx) }()
+		_, cancel, done := startOn(t, cfg)
 		sub := publishtest.Subscribe(t, publishtest.Conn{Broker: m.URL()}, "fruitcam/testbelt/cmd/+/reply")
 		sub.Publish(t, "fruitcam/testbelt/cmd/pause", []byte(`{"id":"p"}`))
 		msg := sub.WaitFor(t, "the pause reply", func(publishtest.Message) bool { return true })
