@@ -148,6 +148,10 @@ type Client struct {
 	handler CommandHandler
 	cmds    chan command
 	worker  chan struct{} // closed when the command worker has returned
+	configs *configSub    // set by Configs
+	// lastState is the last ConfigState published: it goes out again
+	// after a reconnection, in case the broker lost its retained copy.
+	lastState []byte
 
 	connects atomic.Int64 // connections made, the first included
 
@@ -336,7 +340,7 @@ func (c *Client) afterConnect() {
 	c.announce.Lock()
 	defer c.announce.Unlock()
 	c.mu.Lock()
-	closed, handler := c.closed, c.handler
+	closed, handler, configs, state := c.closed, c.handler, c.configs, c.lastState
 	labels := make(map[string]string, len(c.labels))
 	for k, v := range c.labels {
 		labels[k] = v
@@ -348,6 +352,17 @@ func (c *Client) afterConnect() {
 	err := func() error {
 		if handler != nil {
 			if err := c.subscribe(c.life); err != nil {
+				return err
+			}
+		}
+		if configs != nil {
+			if err := c.subscribeConfigs(c.life); err != nil {
+				return err
+			}
+		}
+		if state != nil {
+			tok := c.conn.Publish(c.topics.ConfigState(), 1, true, state)
+			if err := c.wait(c.life, tok, c.opts.PublishTimeout, "config state"); err != nil {
 				return err
 			}
 		}
@@ -394,6 +409,18 @@ func (c *Client) wait(ctx context.Context, tok mqtt.Token, timeout time.Duration
 	case <-timer.C:
 		return fmt.Errorf("publish: %s: no acknowledgement from %s within %s: %w", what, c.opts.Broker, timeout, ErrTimeout)
 	}
+}
+
+// publishQoS1 publishes a retained state message at QoS 1 whatever the
+// results' QoS: a state lost to QoS 0 would stay wrong until the next.
+func (c *Client) publishQoS1(ctx context.Context, topic string, payload []byte, what string) error {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return fmt.Errorf("publish: %s: %w", what, ErrClosed)
+	}
+	return c.wait(ctx, c.conn.Publish(topic, 1, true, payload), c.opts.PublishTimeout, what)
 }
 
 func (c *Client) publish(ctx context.Context, topic string, retained bool, payload []byte, what string) error {
@@ -455,8 +482,10 @@ func (c *Client) Label(ctx context.Context, camera, label string) error {
 	return nil
 }
 
-// Stats publishes p on <prefix>/<device>/stats, not retained. p's Device
-// is set to the client's, a zero Schema to Schema.
+// Stats publishes p on <prefix>/<device>/stats, retained, so that `agent
+// fleet status` sees every board's last stats (fps, model, backend, when
+// it was last seen) without waiting. p's Device is set to the client's, a
+// zero Schema to Schema.
 func (c *Client) Stats(ctx context.Context, p Stats) error {
 	p.Device = c.topics.Device()
 	if p.Schema == 0 {
@@ -466,7 +495,7 @@ func (c *Client) Stats(ctx context.Context, p Stats) error {
 	if err != nil {
 		return err
 	}
-	return c.publish(ctx, c.topics.Stats(), false, b, "stats")
+	return c.publish(ctx, c.topics.Stats(), true, b, "stats")
 }
 
 // Commands subscribes to <prefix>/<device>/cmd/+ and runs handler for

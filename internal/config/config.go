@@ -27,6 +27,7 @@ type Config struct {
 	Stdout    Stdout     `yaml:"stdout"`
 	HTTP      HTTP       `yaml:"http"`
 	Signing   Signing    `yaml:"signing"`
+	Fleet     Fleet      `yaml:"fleet"`
 	Log       Log        `yaml:"log"`
 
 	// src records where the config came from (file name, the line of every
@@ -66,6 +67,12 @@ type Model struct {
 	// is missing or fails; empty: <name>.tflite beside <name>_edgetpu.tflite.
 	CPUModel string  `yaml:"cpu_model"`
 	EdgeTPU  EdgeTPU `yaml:"edgetpu"`
+	// SHA256 is the model file's SHA-256 (hex): required when Path is a
+	// URL (the agent fetches the file and refuses any other content),
+	// checked at load when Path is a local file.
+	SHA256 string `yaml:"sha256"`
+	// LabelsSHA256 is the same for Labels.
+	LabelsSHA256 string `yaml:"labels_sha256"`
 }
 
 // EdgeTPU configures the Coral Edge TPU (backends edgetpu and auto).
@@ -236,6 +243,32 @@ type Signing struct {
 	// broker when no keys are trusted (a trusted network). The embedded
 	// broker, whose users are authenticated, always may.
 	AllowUnsigned bool `yaml:"allow_unsigned"`
+}
+
+// Fleet makes the device follow fleet configs: signed configs published
+// retained to its group (device.group) and to the device itself, merged
+// onto this file, applied while it runs, and rolled back when they fail
+// their health check. See fleet.go.
+type Fleet struct {
+	// Dir holds the fleet state: the good configs kept, the versions
+	// seen, the models fetched. Empty: fleet configs are not followed.
+	Dir string `yaml:"dir"`
+	// Keep is how many good configs are kept for rollback.
+	Keep int `yaml:"keep"`
+	// HealthWindow is how long a new config must stay healthy before it
+	// counts as good; a failure within it rolls back.
+	HealthWindow time.Duration `yaml:"health_window"`
+	// FetchTimeout bounds the download of a model named by URL.
+	FetchTimeout time.Duration `yaml:"fetch_timeout"`
+	SelfTest     SelfTest      `yaml:"selftest"`
+}
+
+// SelfTest is the check a new model must pass before it replaces the
+// running one: it classifies Image (else a synthetic frame) and, when
+// Label is set, must name it.
+type SelfTest struct {
+	Image string `yaml:"image"`
+	Label string `yaml:"label"`
 }
 
 // HTTP configures the local HTTP server: Prometheus /metrics and

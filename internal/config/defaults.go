@@ -49,6 +49,7 @@ func Default() *Config {
 		},
 		HTTP:    HTTP{Listen: "127.0.0.1:9464"},
 		Signing: Signing{Window: 2 * time.Minute},
+		Fleet:   Fleet{Keep: 5, HealthWindow: time.Minute, FetchTimeout: 5 * time.Minute},
 		Log:     Log{Level: LevelInfo, Format: FormatText},
 	}
 }

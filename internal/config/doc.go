@@ -90,6 +90,8 @@
 //	| `model.color` | string | "" | rgb or bgr; default: metadata, else rgb (bgr with caffe) |
 //	| `model.top` | int | 5 | classes per result (top k) |
 //	| `model.cpu_model` | path | "" | the CPU .tflite of an Edge TPU model, run when the TPU is missing (auto) or fails; default: <name>.tflite beside <name>_edgetpu.tflite, when it exists |
+//	| `model.sha256` | string | "" | the model file's SHA-256 (64 hex digits): required when model.path is a URL (http://, https://, file://; the agent fetches it into fleet.dir and refuses other content), checked at load for a local file |
+//	| `model.labels_sha256` | string | "" | the same for model.labels |
 //	| `model.edgetpu.device` | string | "" | which Edge TPU: usb, usb:N, pci, pci:N, :N (N-th of any kind, from 0); empty: any |
 //	| `model.edgetpu.watchdog` | duration | 2s | an inference taking longer means the TPU stalled: the CPU model takes over (the first, which uploads the model to the TPU, may take 10 times as long); 0: only errors count |
 //	| `model.edgetpu.retry` | duration | 30s | how often a failed TPU is tried again (the agent goes back to it when it answers); 0: never |
@@ -162,6 +164,12 @@
 //	| `signing.trusted_keys` | path | "" | public keys (ed25519) whose signed commands the agent obeys; see `agent keygen` and `agent command` |
 //	| `signing.window` | duration | 2m0s | a signed command is accepted this close to the device's clock, and once |
 //	| `signing.allow_unsigned` | bool | false | without trusted keys, obey unsigned commands from an external broker too (the embedded broker's authenticated users always may) |
+//	| `fleet.dir` | path | "" | directory of the fleet state: good configs kept, versions seen, models fetched (e.g. /var/lib/fruitcam/fleet); empty: fleet configs are not followed. Needs signing.trusted_keys |
+//	| `fleet.keep` | int | 5 | good configs kept for rollback |
+//	| `fleet.health_window` | duration | 1m0s | a new fleet config must stay healthy this long to count as good; a camera down or inference failing within it rolls back to the last good config |
+//	| `fleet.fetch_timeout` | duration | 5m0s | longest download of a model or labels file named by URL |
+//	| `fleet.selftest.image` | path | "" | image a new model must classify before it replaces the running one; empty: a synthetic frame |
+//	| `fleet.selftest.label` | string | "" | the label the new model must give fleet.selftest.image; empty: any |
 //	| `http.enabled` | bool | false | serve Prometheus metrics at /metrics and health at /healthz |
 //	| `http.listen` | string | 127.0.0.1:9464 | the HTTP server's host:port |
 //	| `http.allow_remote` | bool | false | allow a listen address other than loopback (the server has no authentication) |

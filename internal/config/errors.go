@@ -82,6 +82,22 @@ func (es Errors) err() error {
 type origin struct {
 	file  string
 	lines map[string]int // key path -> line of the key
+	// files names the fleet config that set a key, for a merged config
+	// (Merge); keys not in it come from file.
+	files map[string]string
+}
+
+// fileOf returns the file that set key, or the nearest enclosing key.
+func (o *origin) fileOf(key string) string {
+	for k := key; k != ""; k = parentKey(k) {
+		if f, ok := o.files[k]; ok {
+			return f
+		}
+		if _, ok := o.lines[k]; ok {
+			return o.file
+		}
+	}
+	return o.file
 }
 
 // line returns the line of key, or of its nearest enclosing key that is in
@@ -117,7 +133,7 @@ func parentKey(key string) string {
 func (c *Config) Errorf(key, format string, args ...any) *Error {
 	e := &Error{Key: key, Msg: fmt.Sprintf(format, args...)}
 	if c.src != nil {
-		e.File = c.src.file
+		e.File = c.src.fileOf(key)
 		e.Line = c.src.line(key)
 	}
 	return e

@@ -32,14 +32,17 @@ func (c *Config) CheckHost() (errs, warnings Errors) {
 			fail(key, "%s %s is a directory", what, path)
 		}
 	}
-	if c.Model.Path != "" {
+	if c.Model.Path != "" && !IsURL(c.Model.Path) {
 		regular("model.path", c.Model.Path, "model")
 	}
 	if c.Model.CPUModel != "" {
 		regular("model.cpu_model", c.Model.CPUModel, "model")
 	}
-	if c.Model.Labels != "" {
+	if c.Model.Labels != "" && !IsURL(c.Model.Labels) {
 		regular("model.labels", c.Model.Labels, "labels")
+	}
+	if c.Fleet.SelfTest.Image != "" {
+		regular("fleet.selftest.image", c.Fleet.SelfTest.Image, "self-test image")
 	}
 	if c.Signing.TrustedKeys != "" {
 		regular("signing.trusted_keys", c.Signing.TrustedKeys, "trusted keys")

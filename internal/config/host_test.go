@@ -101,7 +101,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(path, []byte(minimal+"bogus: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(path); err == nil || err.Error() != path+":8: bogus: unknown key (allowed here: version, device, model, infer, cameras, pipeline, actuators, mqtt, stdout, http, signing, log)" {
+	if _, err := Load(path); err == nil || err.Error() != path+":8: bogus: unknown key (allowed here: version, device, model, infer, cameras, pipeline, actuators, mqtt, stdout, http, signing, fleet, log)" {
 		t.Errorf("Load(bad) = %v", err)
 	}
 }

@@ -213,8 +213,14 @@ func (c *Config) Resolve(dir string) error {
 			*p = filepath.Join(dir, *p)
 		}
 	}
-	abs(&c.Model.Path)
-	abs(&c.Model.Labels)
+	if !IsURL(c.Model.Path) {
+		abs(&c.Model.Path)
+	}
+	if !IsURL(c.Model.Labels) {
+		abs(&c.Model.Labels)
+	}
+	abs(&c.Fleet.Dir)
+	abs(&c.Fleet.SelfTest.Image)
 	abs(&c.Model.CPUModel)
 	abs(&c.MQTT.Spool.Dir)
 	abs(&c.MQTT.TLS.CA)

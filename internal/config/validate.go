@@ -138,6 +138,7 @@ func (c *Config) validate() Errors {
 	}
 	v.http()
 	v.durationAtLeast("signing.window", c.Signing.Window, time.Second)
+	v.fleet()
 	v.oneOf("log.level", c.Log.Level)
 	v.oneOf("log.format", c.Log.Format)
 	return v.errs
@@ -160,6 +161,8 @@ func (v *validator) model() {
 	if _, err := delegate.EdgeTPUOptions(m.EdgeTPU.Device); err != nil {
 		v.errorf("model.edgetpu.device", "%q: use usb, usb:N, pci, pci:N, :N (the N-th TPU of any kind, from 0) or leave it empty for any", m.EdgeTPU.Device)
 	}
+	v.reference("model.path", m.Path, "model.sha256", m.SHA256)
+	v.reference("model.labels", m.Labels, "model.labels_sha256", m.LabelsSHA256)
 	v.durationAtLeast("model.edgetpu.watchdog", m.EdgeTPU.Watchdog, 0)
 	v.durationAtLeast("model.edgetpu.retry", m.EdgeTPU.Retry, 0)
 }
