@@ -38,7 +38,7 @@ func (a *agent) command(name string, payload []byte) ([]byte, error) {
 		return a.snapshot(cmd.Camera)
 	case publish.CmdTrigger:
 		var fired []string
-		for _, c := range a.cameras {
+		for _, c := range a.cameras() {
 			if c.command == nil || (cmd.Camera != "" && cmd.Camera != c.Name) {
 				continue
 			}
@@ -70,7 +70,7 @@ func (a *agent) publishStats(stop <-chan struct{}) {
 		case <-t.C:
 		case <-a.statsNow:
 		}
-		p := publish.NewStats(a.meta.get(), a.counters(a.pipe.Stats()), time.Now())
+		p := publish.NewStats(a.meta.get(), a.counters(a.stats()), time.Now())
 		ctx, cancel := contextTimeout(a.cfg.MQTT.StatsInterval)
 		if err := a.client.Stats(ctx, p); err != nil {
 			a.log.Warn("publishing stats", "err", err)
@@ -106,7 +106,7 @@ func (a *agent) counters(st pipeline.Stats) publish.Counters {
 			health["spool"] = publish.HealthOK
 		}
 	}
-	for _, c := range a.cameras {
+	for _, c := range a.cameras() {
 		state := publish.HealthOK
 		if c.v4l2 != nil {
 			switch h := c.v4l2.Health(); {
@@ -169,13 +169,13 @@ func (a *agent) faultedRecently(component string, count uint64) bool {
 // edgeTPUHealth sums the workers' Edge TPU watchdogs (nil without any):
 // the worst state, the counts added up.
 func (a *agent) edgeTPUHealth() *publish.EdgeTPU {
-	if len(a.watchdogs) == 0 {
+	if len(a.watchdogs()) == 0 {
 		return nil
 	}
 	rank := map[string]int{infer.StateOK: 0, infer.StateFallback: 1, infer.StateFailed: 2}
 	var out publish.EdgeTPU
 	var since time.Time
-	for i, w := range a.watchdogs {
+	for i, w := range a.watchdogs() {
 		h := w.Health()
 		if i == 0 || rank[h.State] > rank[out.State] {
 			out.State, out.Active = h.State, h.Active
@@ -221,13 +221,13 @@ const snapshotWait = 5 * time.Second
 // frame, as it will be classified (region of interest applied).
 func (a *agent) snapshot(name string) ([]byte, error) {
 	var c *camera
-	for _, cc := range a.cameras {
-		if cc.Name == name || (name == "" && len(a.cameras) == 1) {
+	for _, cc := range a.cameras() {
+		if cc.Name == name || (name == "" && len(a.cameras()) == 1) {
 			c = cc
 		}
 	}
 	if c == nil {
-		return nil, fmt.Errorf("snapshot: name the camera (\"camera\": ...); %q is not one of the %d cameras", name, len(a.cameras))
+		return nil, fmt.Errorf("snapshot: name the camera (\"camera\": ...); %q is not one of the %d cameras", name, len(a.cameras()))
 	}
 	reply := make(chan snapshot, 1)
 	select {

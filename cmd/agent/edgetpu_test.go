@@ -67,8 +67,8 @@ func TestRunEdgeTPUFailover(t *testing.T) {
 	sub.WaitFor(t, "a result from the TPU again", resultFrom("edgetpu"))
 
 	stopAgent(t, cancel, done)
-	waitAllResults(t, sub, a.pipe.Stats().Items)
-	if f := a.pipe.Stats().Failed; f != 0 {
+	waitAllResults(t, sub, a.stats().Items)
+	if f := a.stats().Failed; f != 0 {
 		t.Errorf("%d frames failed: the switch must not lose any", f)
 	}
 }

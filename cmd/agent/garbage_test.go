@@ -51,14 +51,14 @@ func TestRunSurvivesGarbage(t *testing.T) {
 		}
 	}
 	// Still classifying after all that.
-	before := a.pipe.Stats().Items
+	before := a.stats().Items
 	deadline := time.Now().Add(10 * time.Second)
-	for a.pipe.Stats().Items < before+10 && time.Now().Before(deadline) {
+	for a.stats().Items < before+10 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if a.pipe.Stats().Items < before+10 {
-		t.Fatalf("the agent stopped producing results after the garbage (%d, then %d)", before, a.pipe.Stats().Items)
+	if a.stats().Items < before+10 {
+		t.Fatalf("the agent stopped producing results after the garbage (%d, then %d)", before, a.stats().Items)
 	}
 	stopAgent(t, cancel, done)
-	waitAllResults(t, sub, a.pipe.Stats().Items)
+	waitAllResults(t, sub, a.stats().Items)
 }

@@ -31,6 +31,7 @@ var commands = []cli.Command{
 	{Name: "classify", Summary: "classify image files and print the top classes", Run: cmdClassify},
 	{Name: "validate", Summary: "check config files (--print shows the effective config)", Run: cmdValidate},
 	{Name: "command", Summary: "send a command to a device (signed with --key) and print its reply", Run: cmdCommand},
+	{Name: "fleet", Summary: "push signed fleet configs to groups or devices, and show what each board runs", Run: cmdFleet},
 	{Name: "keygen", Summary: "make an operator's signing key and print the line devices trust it by", Run: cmdKeygen},
 	{Name: "doctor", Summary: "check this board: libraries, Edge TPUs, cameras, and a config's model and backend", Run: cmdDoctor},
 }

@@ -42,7 +42,7 @@ func (a *agent) startMetrics() error {
 // per scrape.
 func (a *agent) mirrorMetrics() {
 	m := a.metrics
-	st := a.pipe.Stats()
+	st := a.stats()
 	m.FramesIn.Set(st.FramesIn)
 	m.FramesProcessed.Set(st.Processed)
 	m.FramesSkipped.Set(st.Skipped)
@@ -73,7 +73,7 @@ func (a *agent) mirrorMetrics() {
 		m.EdgeTPURecovered.Set(uint64(tpu.Recovered))
 		m.BackendState.Set(tpu.State)
 	}
-	for _, c := range a.cameras {
+	for _, c := range a.cameras() {
 		if c.v4l2 == nil {
 			continue
 		}
@@ -89,7 +89,7 @@ func (a *agent) mirrorMetrics() {
 // health is each component's state for /healthz and the metrics: the
 // cameras, the backend and the broker link (the stats carry the rest).
 func (a *agent) health() map[string]string {
-	all := a.counters(a.pipe.Stats()).Health
+	all := a.counters(a.stats()).Health
 	out := make(map[string]string, len(all))
 	for k, v := range all {
 		if strings.HasPrefix(k, "camera:") || k == "backend" || k == "mqtt" || k == "spool" {

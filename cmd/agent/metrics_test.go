@@ -33,7 +33,7 @@ http: {enabled: true, listen: "`+httpAddr+`"}
 		return resp.StatusCode, string(b)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for a.pipe.Stats().Items < 5 && time.Now().Before(deadline) {
+	for a.stats().Items < 5 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	code, body := get("/metrics")

@@ -41,15 +41,15 @@ mqtt:
 	sub.WaitFor(t, "a result", func(publishtest.Message) bool { return true })
 
 	proxy.Cut()
-	cutAt := a.pipe.Stats().Items
+	cutAt := a.stats().Items
 	deadline := time.Now().Add(30 * time.Second)
-	for a.pipe.Stats().Items < cutAt+memQueueSize+500 && time.Now().Before(deadline) {
+	for a.stats().Items < cutAt+memQueueSize+500 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 		if d := a.mqtt.depth(); d > memQueueSize {
 			t.Fatalf("the result queue holds %d, more than its bound %d", d, memQueueSize)
 		}
 	}
-	st := a.pipe.Stats()
+	st := a.stats()
 	if st.Items < cutAt+memQueueSize+500 {
 		t.Fatalf("only %d results while cut off: the pipeline slowed down behind the broker", st.Items-cutAt)
 	}
@@ -60,7 +60,7 @@ mqtt:
 	t.Logf("cut off for %d results: queue %d, %d dropped (oldest first), frames skipped %d", st.Items-cutAt, a.mqtt.depth(), dropped, st.Skipped)
 
 	proxy.Resume()
-	last := a.pipe.Stats().Items
+	last := a.stats().Items
 	sub.Reset()
 	msg := sub.WaitFor(t, "a result made after the outage", func(m publishtest.Message) bool {
 		r, err := publish.DecodeResult(m.Payload)
@@ -132,12 +132,12 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 	a, cancel, done := startOn(t, spoolConfig(t, proxy.URL(), dir))
 	sub.WaitFor(t, "a result", func(publishtest.Message) bool { return true })
 	proxy.Cut()
-	for n := a.pipe.Stats().Items; a.pipe.Stats().Items < n+40; {
+	for n := a.stats().Items; a.stats().Items < n+40; {
 		time.Sleep(20 * time.Millisecond)
 	}
 	stopAgent(t, cancel, done)
 	waiting := a.mqtt.depth()
-	first := a.pipe.Stats().Items
+	first := a.stats().Items
 	t.Logf("first run: %d results, %d waiting on disk at the stop", first, waiting)
 	if waiting == 0 {
 		t.Fatal("nothing waiting on disk after a run cut off from the broker")
@@ -145,12 +145,12 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 
 	proxy.Resume()
 	b, cancel, done := startOn(t, spoolConfig(t, proxy.URL(), dir))
-	for b.pipe.Stats().Items < 20 {
+	for b.stats().Items < 20 {
 		time.Sleep(20 * time.Millisecond)
 	}
 	stopAgent(t, cancel, done)
-	total := first + b.pipe.Stats().Items
-	t.Logf("second run: %d results; %d in all", b.pipe.Stats().Items, total)
+	total := first + b.stats().Items
+	t.Logf("second run: %d results; %d in all", b.stats().Items, total)
 	waitAllResults(t, sub, total)
 }
 
@@ -183,7 +183,7 @@ func TestBrokerKilled(t *testing.T) {
 	}
 	sub.WaitFor(t, "results after the last outage", func(publishtest.Message) bool { return true })
 	stopAgent(t, cancel, done)
-	produced := a.pipe.Stats().Items
+	produced := a.stats().Items
 	t.Logf("%d outages, %d results, %d reconnections", outages, produced, a.client.Reconnects())
 	all := func() []publishtest.Message {
 		return append(append([]publishtest.Message(nil), seen...), sub.Received()...)

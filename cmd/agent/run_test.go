@@ -218,7 +218,7 @@ func TestRunMQTT(t *testing.T) {
 
 	stopAgent(t, cancel, done)
 	// Every result the pipeline produced was published before "offline".
-	waitAllResults(t, sub, a.pipe.Stats().Items)
+	waitAllResults(t, sub, a.stats().Items)
 }
 
 // waitAllResults waits up to 10 s until the subscriber has every result

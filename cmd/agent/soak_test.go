@@ -44,7 +44,7 @@ func TestSoak(t *testing.T) {
 	time.Sleep(min(d/5, 5*time.Second))
 	sub.Reset()
 	rss0, g0 := rssKB(t), runtime.NumGoroutine()
-	items0 := a.pipe.Stats().Items
+	items0 := a.stats().Items
 	start := time.Now()
 	var peak int
 	for time.Since(start) < d {
@@ -53,7 +53,7 @@ func TestSoak(t *testing.T) {
 		sub.Reset() // the subscriber keeps what it receives: not the agent's memory
 	}
 	rss1, g1 := rssKB(t), runtime.NumGoroutine()
-	st := a.pipe.Stats()
+	st := a.stats()
 	items := st.Items - items0
 	rate := float64(items) / time.Since(start).Seconds()
 	t.Logf("soak %v: %d results (%.0f/s), RSS %d → %d kB (peak %d), goroutines %d → %d, skipped %d, failed %d",

@@ -1,0 +1,353 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fruitcam/fruitcam/internal/config"
+	"github.com/fruitcam/fruitcam/internal/signing"
+	"github.com/fruitcam/fruitcam/internal/testdata"
+	"github.com/fruitcam/fruitcam/publish"
+	"github.com/fruitcam/fruitcam/publish/publishtest"
+)
+
+// testFleet is a fleet of agents in this process against one mosquitto,
+// an operator's key, and a web server for models.
+type testFleet struct {
+	t       *testing.T
+	broker  *publishtest.Mosquitto
+	sub     *publishtest.Subscriber
+	op      *publishtest.Subscriber // the operator's connection, for pushes
+	key     ed25519.PrivateKey
+	keys    string // the trusted keys file
+	root    string // the shared test data
+	models  *httptest.Server
+	fetches atomic.Int64
+	boards  map[string]*testBoard
+}
+
+type testBoard struct {
+	id     string
+	config string // its own file
+	a      *agent
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func newTestFleet(t *testing.T) *testFleet {
+	f := &testFleet{t: t, root: testdata.Root(t), boards: map[string]*testBoard{}}
+	f.broker = publishtest.StartMosquitto(t)
+	pub, key, err := signing.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.key = key
+	f.keys = filepath.Join(t.TempDir(), "trusted_keys")
+	if err := os.WriteFile(f.keys, []byte(signing.TrustedKeyLine(pub, "ops")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	models := http.FileServer(http.Dir(filepath.Join(f.root, "models")))
+	f.models = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.fetches.Add(1)
+		models.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.models.Close)
+	f.sub = publishtest.Subscribe(t, publishtest.Conn{Broker: f.broker.URL()}, "fruitcam/#")
+	f.op = publishtest.Subscribe(t, publishtest.Conn{Broker: f.broker.URL()})
+	return f
+}
+
+// start runs board id (in group "line"), with its state in its own
+// fleet.dir; a board started again keeps its directory.
+func (f *testFleet) start(id string) *testBoard {
+	t := f.t
+	b := f.boards[id]
+	if b == nil {
+		dir := t.TempDir()
+		yaml := fmt.Sprintf(`version: 1
+device: {id: %s, group: line}
+model:
+  path: %s/models/coral/mobilenet_v1_0.25_128_quant.tflite
+  labels: %s/models/coral/imagenet_labels.txt
+  top: 3
+cameras:
+  - name: belt
+    source: {type: pattern, width: 96, height: 96, rate: 20}
+mqtt:
+  broker: %s
+  keepalive: 2s
+  stats_interval: 1s
+signing: {trusted_keys: %s}
+fleet: {dir: %s/fleet, health_window: 1500ms}
+`, id, f.root, f.root, f.broker.URL(), f.keys, dir)
+		b = &testBoard{id: id, config: filepath.Join(dir, "agent.yaml")}
+		if err := os.WriteFile(b.config, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f.boards[id] = b
+	}
+	cfg, err := config.Load(b.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.a, b.cancel, b.done = startOn(t, cfg)
+	return b
+}
+
+func (f *testFleet) stop(id string) {
+	b := f.boards[id]
+	stopAgent(f.t, b.cancel, b.done)
+	b.a = nil
+}
+
+// push signs a fleet config for topic with version and publishes it
+// retained, as agent fleet push does.
+func (f *testFleet) push(topic string, version uint64, yaml string) {
+	env, err := signing.Sign(f.key, signing.Message{Purpose: signing.Config, Topic: topic, Body: []byte(yaml), Version: version, Time: time.Now()})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	publishtest.Publish(f.t, f.op.Client(), topic, 1, true, env)
+}
+
+// state waits until board id's last config state satisfies ok.
+func (f *testFleet) state(id, what string, ok func(publish.ConfigState) bool) publish.ConfigState {
+	f.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var last publish.ConfigState
+	for time.Now().Before(deadline) {
+		msgs := f.sub.Received()
+		for i := len(msgs) - 1; i >= 0; i-- {
+			if msgs[i].Topic == "fruitcam/"+id+"/config/state" {
+				s, err := publish.DecodeConfigState(msgs[i].Payload)
+				if err != nil {
+					f.t.Fatalf("%s: config state: %v", id, err)
+				}
+				last = s
+				break
+			}
+		}
+		if ok(last) {
+			return last
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	f.t.Fatalf("%s: no config state %s within 30 s; the last: %+v", id, what, last)
+	return last
+}
+
+// results counts board id's results so far.
+func (f *testFleet) results(id string) int {
+	n := 0
+	for _, m := range f.sub.Received() {
+		if m.Topic == "fruitcam/"+id+"/belt/result" {
+			n++
+		}
+	}
+	return n
+}
+
+// lastResult returns board id's latest result.
+func (f *testFleet) lastResult(id string) publish.Result {
+	msgs := f.sub.Received()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Topic == "fruitcam/"+id+"/belt/result" {
+			r, err := publish.DecodeResult(msgs[i].Payload)
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			return r
+		}
+	}
+	f.t.Fatalf("%s: no result", id)
+	return publish.Result{}
+}
+
+// stillPublishing checks that each board publishes results after the
+// counts in before.
+func (f *testFleet) stillPublishing(before map[string]int) map[string]int {
+	f.t.Helper()
+	now := map[string]int{}
+	for id, b := range f.boards {
+		if b.a == nil {
+			continue
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for f.results(id) <= before[id] && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := f.results(id); n <= before[id] {
+			f.t.Fatalf("%s stopped publishing results (%d, then %d)", id, before[id], n)
+		}
+		now[id] = f.results(id)
+	}
+	return now
+}
+
+func fileSHA256(t *testing.T, path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func applied(version uint64, source string) func(publish.ConfigState) bool {
+	return func(s publish.ConfigState) bool {
+		return s.Source == source && s.Version == version && s.State == publish.ConfigApplied && s.Health == publish.HealthPassed
+	}
+}
+
+// TestFleet is the fleet's whole loop: four boards of group "line"
+// against one mosquitto; a group config that swaps the model (fetched by
+// URL, hash checked); a device override; a bad config (rejected); a
+// config that fails its health check (rolled back); a model with a wrong
+// hash and one that cannot run (refused); a board offline
+// during two pushes that picks the retained config up when it returns.
+// No board stops publishing results throughout.
+func TestFleet(t *testing.T) {
+	f := newTestFleet(t)
+	const group = "fruitcam/fleet/line/config"
+	for _, id := range []string{"belt-1", "belt-2", "belt-3", "belt-4"} {
+		f.start(id)
+	}
+	for _, id := range []string{"belt-1", "belt-2", "belt-3", "belt-4"} {
+		f.state(id, "local", func(s publish.ConfigState) bool { return s.Source == "local" && s.State == publish.ConfigApplied })
+	}
+	counts := f.stillPublishing(nil)
+
+	// 1. The group's config: a new model by URL, labels by path, a threshold.
+	model05 := filepath.Join(f.root, "models/coral/mobilenet_v1_0.5_160_quant.tflite")
+	sum05 := fileSHA256(t, model05)
+	f.push(group, 1, fmt.Sprintf(`version: 1
+model:
+  path: %s/coral/mobilenet_v1_0.5_160_quant.tflite
+  sha256: %s
+  labels: %s/models/coral/imagenet_labels.txt
+pipeline: {threshold: 0.01, unknown_label: unsure}
+`, f.models.URL, sum05, f.root))
+	for _, id := range []string{"belt-1", "belt-2", "belt-3", "belt-4"} {
+		s := f.state(id, "group v1 applied", applied(1, "group"))
+		if s.Running.Model.SHA256 != sum05 || s.Running.Group == nil || s.Running.Group.Version != 1 {
+			t.Errorf("%s runs %+v after group v1, want model %s", id, s.Running, sum05[:12])
+		}
+	}
+	if n := f.fetches.Load(); n != 4 {
+		t.Errorf("the model was fetched %d times, want once per board (4)", n)
+	}
+	counts = f.stillPublishing(counts)
+	if r := f.lastResult("belt-2"); r.Model.SHA256 != sum05 {
+		t.Errorf("belt-2's results name model %s, want %s", r.Model.SHA256, sum05)
+	}
+
+	// belt-4 goes offline: it misses the next pushes.
+	f.stop("belt-4")
+
+	// 2. belt-3's own override, merged over the group's.
+	f.push("fruitcam/belt-3/config/set", 1, "version: 1\nmodel: {top: 2}\n")
+	s := f.state("belt-3", "device v1 applied", applied(1, "device"))
+	if s.Running.Group == nil || s.Running.Group.Version != 1 || s.Running.Device == nil || s.Running.Model.SHA256 != sum05 {
+		t.Errorf("belt-3 runs %+v, want group v1 and device v1", s.Running)
+	}
+	counts = f.stillPublishing(counts)
+	if r := f.lastResult("belt-3"); len(r.Top) != 2 {
+		t.Errorf("belt-3's result has %d classes, want its override's 2", len(r.Top))
+	}
+	if r := f.lastResult("belt-1"); len(r.Top) != 3 {
+		t.Errorf("belt-1's result has %d classes, want 3 (the override is belt-3's)", len(r.Top))
+	}
+
+	// 3. A bad config: rejected, the board runs on.
+	f.push("fruitcam/belt-2/config/set", 1, "version: 1\npipeline: {treshold: 0.5}\n")
+	s = f.state("belt-2", "device v1 rejected", func(s publish.ConfigState) bool {
+		return s.Version == 1 && s.Source == "device" && s.State == publish.ConfigRejected
+	})
+	if !strings.Contains(s.Reason, "treshold: unknown key") || s.Running.Group == nil || s.Running.Device != nil {
+		t.Errorf("belt-2 rejected with %q and runs %+v", s.Reason, s.Running)
+	}
+
+	// 4. A config that fails its health check: rolled back.
+	bad := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad, "broken.jpg"), []byte("not a jpeg"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.push("fruitcam/belt-1/config/set", 1, fmt.Sprintf(`version: 1
+cameras:
+  - name: belt
+    source: {type: folder, path: %s, loop: true}
+`, bad))
+	s = f.state("belt-1", "device v1 rolled back", func(s publish.ConfigState) bool {
+		return s.Version == 1 && s.State == publish.ConfigRolledBack
+	})
+	t.Logf("belt-1 rolled back: %s", s.Reason)
+	if !strings.Contains(s.Reason, "camera belt stopped") || s.Running.Device != nil || s.Running.Model.SHA256 != sum05 {
+		t.Errorf("belt-1 rolled back with %q and runs %+v", s.Reason, s.Running)
+	}
+	counts = f.stillPublishing(counts)
+
+	// 5. A model with a wrong hash: refused by every board. (A hash the
+	// board has fetched before would be served from its store: the hash
+	// names the content, the URL only where to find it.)
+	wrong := sha256.Sum256([]byte("another model"))
+	f.push(group, 2, fmt.Sprintf(`version: 1
+model:
+  path: %s/coral/mobilenet_v1_0.25_128_quant.tflite
+  sha256: %x
+`, f.models.URL, wrong))
+	for _, id := range []string{"belt-1", "belt-2", "belt-3"} {
+		s := f.state(id, "group v2 rejected", func(s publish.ConfigState) bool { return s.Version == 2 && s.State == publish.ConfigRejected })
+		if !strings.Contains(s.Reason, "sha256 mismatch") {
+			t.Errorf("%s rejected group v2 with %q, want a hash mismatch", id, s.Reason)
+		}
+		if s.Running.Model.SHA256 != sum05 {
+			t.Errorf("%s runs model %s after refusing v2, want %s", id, s.Running.Model.SHA256, sum05)
+		}
+	}
+	// 6. A model that does not load here (a custom operator): refused.
+	broken := filepath.Join(f.root, "models/coral/model_invoking_error.tflite")
+	f.push("fruitcam/belt-2/config/set", 2, fmt.Sprintf("version: 1\nmodel: {path: 'file://%s', sha256: %s}\n", broken, fileSHA256(t, broken)))
+	s = f.state("belt-2", "device v2 rejected", func(s publish.ConfigState) bool {
+		return s.Source == "device" && s.Version == 2 && s.State == publish.ConfigRejected
+	})
+	t.Logf("belt-2 refused a model it cannot run: %s", s.Reason)
+	if !strings.Contains(s.Reason, "fake-op-double") {
+		t.Errorf("belt-2 rejected device v2 with %q, want its model refused", s.Reason)
+	}
+	counts = f.stillPublishing(counts)
+
+	// 7. The group's next config, while belt-4 is still offline.
+	f.push(group, 3, fmt.Sprintf(`version: 1
+model:
+  path: %s/coral/mobilenet_v1_0.5_160_quant.tflite
+  sha256: %s
+  labels: %s/models/coral/imagenet_labels.txt
+pipeline: {threshold: 0.02, unknown_label: unsure}
+`, f.models.URL, sum05, f.root))
+	for _, id := range []string{"belt-1", "belt-2", "belt-3"} {
+		f.state(id, "group v3 applied", applied(3, "group"))
+	}
+	// belt-4 returns: it starts with its last good config (group v1, from
+	// its disk), then picks the retained group v3 up.
+	f.start("belt-4")
+	s = f.state("belt-4", "group v3 applied", applied(3, "group"))
+	if s.Running.Model.SHA256 != sum05 {
+		t.Errorf("belt-4 runs %+v", s.Running)
+	}
+	f.stillPublishing(counts)
+	for _, id := range []string{"belt-1", "belt-2", "belt-3", "belt-4"} {
+		f.stop(id)
+	}
+}
