@@ -6,6 +6,7 @@
 //	convert inspect MODEL
 //	convert verify --float F --quant Q --images DIR
 //	convert run --model M --input in.bin [--output out.bin] [--repeat N] [--threads T]
+//	convert featuremaps --model M IMAGE [--layer NAME|INDEX ... | --all] -o maps.png [--colormap gray|viridis|inferno]
 //
 // A Keras file's path: keras.ReadFileIsolated reads it (in a child process,
 // so a corrupt file cannot take this one down) into a layer graph;
@@ -39,6 +40,7 @@ var commands = []cli.Command{
 	{Name: "inspect", Summary: "print a model's graph, quantisation, metadata and Edge TPU fitness", Run: cmdInspect},
 	{Name: "verify", Summary: "compare the accuracy of a float and a quantised model on labelled images", Run: cmdVerify},
 	{Name: "run", Summary: "run raw tensor bytes through a model (input 0 -> output 0)", Run: cmdRun},
+	{Name: "featuremaps", Summary: "draw every channel of chosen layers for one image as a PNG grid", Run: cmdFeaturemaps},
 }
 
 // run is the whole program, testable without a process.

@@ -18,6 +18,12 @@ type Options struct {
 	// instead of letting activations share memory, so that they can be
 	// read (feature maps). It costs memory.
 	KeepTensors bool
+	// PinTensors names tensors, by index in subgraph 0, whose memory the
+	// arena planner never gives to another tensor, so that after Invoke
+	// they hold what the graph computed (feature maps of chosen layers)
+	// without keeping every activation alive and without a copy per
+	// Invoke. Kept returns them. An index out of range is an error.
+	PinTensors []int
 }
 
 // kernel is one operator instance. prepare validates the operator's
@@ -64,6 +70,7 @@ type Interpreter struct {
 	inputs  []*Tensor
 	outputs []*Tensor
 	keep    bool
+	pinned  []bool // by tensor index: Options.PinTensors
 	arena   []byte
 	scratch []byte
 }
@@ -88,6 +95,15 @@ func New(m *tfl.Model, opts Options) (*Interpreter, error) {
 			return nil, fmt.Errorf("native: %w", err)
 		}
 		it.tensors = append(it.tensors, t)
+	}
+	for _, i := range opts.PinTensors {
+		if i < 0 || i >= len(it.tensors) {
+			return nil, fmt.Errorf("native: pinned tensor %d: the model has tensors 0..%d", i, len(it.tensors)-1)
+		}
+		if it.pinned == nil {
+			it.pinned = make([]bool, len(it.tensors))
+		}
+		it.pinned[i] = true
 	}
 	for _, i := range sg.Inputs {
 		it.inputs = append(it.inputs, it.tensors[i])
@@ -246,7 +262,7 @@ func (it *Interpreter) plan() error {
 	}
 	var all []*live
 	for t, l := range lives {
-		if it.keep || t.Variable {
+		if it.keep || t.Variable || it.isPinned(t.Index) {
 			l.first, l.last = -1, nops
 		}
 		l.size = (t.ByteSize() + 63) &^ 63
@@ -293,6 +309,24 @@ func (it *Interpreter) plan() error {
 		l.t.Data = it.arena[l.off : l.off+l.t.ByteSize() : l.off+l.t.ByteSize()]
 	}
 	return nil
+}
+
+func (it *Interpreter) isPinned(i int) bool { return it.pinned != nil && it.pinned[i] }
+
+// Kept returns tensor i when its data after Invoke is what the graph
+// computed (or was given): a constant, an output, a variable, a tensor
+// pinned by Options.PinTensors, or any tensor with Options.KeepTensors.
+// Other tensors share memory with later activations, and ok is false;
+// so do inputs, which are free once their last reader has run.
+func (it *Interpreter) Kept(i int) (t *Tensor, ok bool) {
+	if i < 0 || i >= len(it.tensors) {
+		return nil, false
+	}
+	t = it.tensors[i]
+	if it.keep || t.Const || t.Variable || it.isPinned(i) || slices.Contains(it.outputs, t) {
+		return t, true
+	}
+	return nil, false
 }
 
 // Inputs returns the model's input tensors in signature order.
