@@ -104,7 +104,8 @@ var (
 // CommandHandler runs one command: name is the last topic level, payload
 // is the raw command payload (DecodeCommand has accepted it). reply is
 // sent back as the reply's data (JSON, or carried as a JSON string), err
-// as its error. It runs on one goroutine owned by the client, one command
+// as its error; explain's reply on success is reply itself, raw bytes
+// (see rawReply). It runs on one goroutine owned by the client, one command
 // at a time in arrival order, and may block; commands arriving meanwhile
 // wait in a queue of CommandQueue and are dropped (logged) beyond it.
 type CommandHandler func(name string, payload []byte) (reply []byte, err error)
@@ -583,11 +584,13 @@ func (c *Client) runCommand(handler CommandHandler, cmd command) {
 	if err != nil {
 		c.log.Info("mqtt command failed", "command", cmd.name, "id", parsed.ID, "err", err)
 	}
-	r := NewReply(c.topics.Device(), cmd.name, parsed.ID, data, err, time.Now())
-	b, err := Encode(r)
-	if err != nil {
-		c.log.Warn("mqtt command reply not encoded", "command", cmd.name, "err", err)
-		return
+	b := data
+	if err != nil || !rawReply(cmd.name) {
+		r := NewReply(c.topics.Device(), cmd.name, parsed.ID, data, err, time.Now())
+		if b, err = Encode(r); err != nil {
+			c.log.Warn("mqtt command reply not encoded", "command", cmd.name, "err", err)
+			return
+		}
 	}
 	if err := c.publish(c.life, c.topics.Reply(cmd.name), false, b, "reply to "+cmd.name); err != nil {
 		c.log.Warn("mqtt command reply not sent", "command", cmd.name, "err", err)

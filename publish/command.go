@@ -18,11 +18,12 @@ const (
 	CmdSnapshot = "snapshot" // report the current frame
 	CmdTrigger  = "trigger"  // start an item now, as a light barrier would
 	CmdReload   = "reload"   // re-read the config file
+	CmdExplain  = "explain"  // LIME overlay of a camera's last item, replied as raw PNG bytes
 )
 
 // ErrUnknownCommand is what a handler returns (wrapped) for a name it does
 // not implement; the reply then says so.
-var ErrUnknownCommand = errors.New("publish: unknown command; known: pause, resume, snapshot, trigger, reload")
+var ErrUnknownCommand = errors.New("publish: unknown command; known: pause, resume, snapshot, trigger, reload, explain")
 
 // MaxCommandSize bounds a command payload; larger ones are refused
 // with an error reply before the handler sees them.
@@ -35,7 +36,16 @@ type Command struct {
 	Schema int    `json:"schema,omitempty"` // 1 when given
 	ID     string `json:"id,omitempty"`     // correlation id, echoed in the reply
 	Camera string `json:"camera,omitempty"` // the camera it applies to; empty: all
+	// Label and Samples are explain's: the class to explain (empty: the
+	// best) and the number of perturbed images (0: the agent's default).
+	Label   string `json:"label,omitempty"`
+	Samples int    `json:"samples,omitempty"`
 }
+
+// rawReply reports whether command name replies with the handler's data
+// as it is (an image, as Frigate publishes snapshots) rather than a
+// Reply; a failure still gets a Reply with the error.
+func rawReply(name string) bool { return name == CmdExplain }
 
 // DecodeCommand reads a command payload: empty (or white space) is the
 // zero Command, otherwise one JSON object as documented on Command.
@@ -50,7 +60,7 @@ func DecodeCommand(b []byte) (Command, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return Command{}, fmt.Errorf("publish: command payload: want nothing or a JSON object such as {\"id\":\"42\",\"camera\":\"belt1\"} (fields: schema, id, camera): %w", err)
+		return Command{}, fmt.Errorf("publish: command payload: want nothing or a JSON object such as {\"id\":\"42\",\"camera\":\"belt1\"} (fields: schema, id, camera, label, samples): %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return Command{}, errors.New("publish: command payload: unexpected data after the JSON object; send one object")

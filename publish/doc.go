@@ -14,8 +14,8 @@
 //	<prefix>/<device>/<camera>/result      no        Options    Result JSON, one per item
 //	<prefix>/<device>/<camera>/label       yes       Options    the bare label of the last item, on change
 //	<prefix>/<device>/stats                yes       Options    Stats JSON, periodically (retained: the board's last sign of life)
-//	<prefix>/<device>/cmd/<name>           no        (sender)   Command JSON or empty: pause, resume, snapshot, trigger, reload
-//	<prefix>/<device>/cmd/<name>/reply     no        Options    Reply JSON
+//	<prefix>/<device>/cmd/<name>           no        (sender)   Command JSON or empty: pause, resume, snapshot, trigger, reload, explain
+//	<prefix>/<device>/cmd/<name>/reply     no        Options    Reply JSON; explain: raw PNG bytes on success
 //	<prefix>/<device>/config/set           yes       1          this device's fleet config (signed envelope; from agent fleet push --device)
 //	<prefix>/fleet/<group>/config          yes       1          the group's fleet config (signed envelope; from agent fleet push --group)
 //	<prefix>/<device>/config/state         yes       1          ConfigState JSON: what the device did with its fleet configs, what it runs

@@ -69,5 +69,5 @@ func ExampleDecodeCommand() {
 	fmt.Println(err)
 	// Output:
 	// 42 belt1 <nil>
-	// publish: command payload: want nothing or a JSON object such as {"id":"42","camera":"belt1"} (fields: schema, id, camera): json: unknown field "cam"
+	// publish: command payload: want nothing or a JSON object such as {"id":"42","camera":"belt1"} (fields: schema, id, camera, label, samples): json: unknown field "cam"
 }

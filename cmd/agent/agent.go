@@ -75,6 +75,7 @@ type agent struct {
 
 	paused atomic.Bool
 
+	kept keptFrames // each camera's last item, for explain (explain.go)
 }
 
 // line is what one config builds and a fleet config replaces: the model's
@@ -760,6 +761,7 @@ func (a *agent) submit(ctx context.Context, c *camera, f *capture.Frame) {
 		reply <- takeSnapshot(c.Name, f)
 	default:
 	}
+	a.kept.keep(c.Name, f)
 	pipe := a.pipe.Load()
 	switch {
 	case a.paused.Load():

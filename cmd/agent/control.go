@@ -36,6 +36,8 @@ func (a *agent) command(name string, payload []byte) ([]byte, error) {
 		return nil, errors.New("reload: this agent applies a new config when restarted (systemctl restart fruitcam); live reload comes with fleet configs")
 	case publish.CmdSnapshot:
 		return a.snapshot(cmd.Camera)
+	case publish.CmdExplain:
+		return a.explain(payload)
 	case publish.CmdTrigger:
 		var fired []string
 		for _, c := range a.cameras() {

@@ -6,6 +6,7 @@
 //	convert inspect MODEL
 //	convert verify --float F --quant Q --images DIR
 //	convert run --model M --input in.bin [--output out.bin] [--repeat N] [--threads T]
+//	convert lime --model M IMAGE [--label L | --top K] [--samples 1000] [--features 5] [--seed S] -o lime.png [--json]
 //	convert featuremaps --model M IMAGE [--layer NAME|INDEX ... | --all] -o maps.png [--colormap gray|viridis|inferno]
 //
 // A Keras file's path: keras.ReadFileIsolated reads it (in a child process,
@@ -40,6 +41,7 @@ var commands = []cli.Command{
 	{Name: "inspect", Summary: "print a model's graph, quantisation, metadata and Edge TPU fitness", Run: cmdInspect},
 	{Name: "verify", Summary: "compare the accuracy of a float and a quantised model on labelled images", Run: cmdVerify},
 	{Name: "run", Summary: "run raw tensor bytes through a model (input 0 -> output 0)", Run: cmdRun},
+	{Name: "lime", Summary: "explain one image's classification with LIME: an overlay PNG of the superpixels that matter", Run: cmdLime},
 	{Name: "featuremaps", Summary: "draw every channel of chosen layers for one image as a PNG grid", Run: cmdFeaturemaps},
 }
 
