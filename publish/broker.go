@@ -127,6 +127,8 @@ type acl struct {
 	device    string
 	deviceAll string // <prefix>/<device>/#
 	commands  string // <prefix>/<device>/cmd/+
+	configSet string // <prefix>/<device>/config/set
+	fleet     string // <prefix>/fleet/+/config
 	all       string // <prefix>/#
 }
 
@@ -143,6 +145,8 @@ func newACL(o BrokerOptions) (*acl, error) {
 		device:    o.Device,
 		deviceAll: topics.DeviceFilter(),
 		commands:  topics.Commands(),
+		configSet: topics.ConfigSet(),
+		fleet:     topics.FleetConfig("+"),
 		all:       topics.AllFilter(),
 	}
 	for user, pass := range o.Users {
@@ -223,10 +227,12 @@ func (a *acl) OnACLCheck(cl *mochi.Client, topic string, write bool) bool {
 // allowed is the rule table:
 //
 //	who                    read (subscribe)                  write (publish)
-//	agent                  <prefix>/<device>/#               <prefix>/<device>/#
-//	operator               <prefix>/#                        <prefix>/<device>/cmd/+
+//	agent                  <prefix>/<device>/#,              <prefix>/<device>/#
+//	                       <prefix>/fleet/+/config
+//	operator               <prefix>/#                        <prefix>/<device>/cmd/+, <prefix>/<device>/config/set,
+//	                                                         <prefix>/fleet/+/config
 //	any other user         <prefix>/#                        -
-//	anyone (no Users)      <prefix>/#                        <prefix>/<device>/#
+//	anyone (no Users)      <prefix>/#                        <prefix>/<device>/#, <prefix>/fleet/+/config
 //
 // Everything else, $SYS included, is denied.
 func (a *acl) allowed(user, filter string, write bool) bool {
@@ -237,17 +243,20 @@ func (a *acl) allowed(user, filter string, write bool) bool {
 	}
 	if !a.auth {
 		if write {
-			return filterCovers(a.deviceAll, filter)
+			return filterCovers(a.deviceAll, filter) || filterCovers(a.fleet, filter)
 		}
 		return filterCovers(a.all, filter)
 	}
 	switch {
 	case user == a.agent:
+		if !write && filterCovers(a.fleet, filter) {
+			return true // its group's fleet config
+		}
 		return filterCovers(a.deviceAll, filter)
 	case !write:
 		return filterCovers(a.all, filter)
 	case a.operators[user]:
-		return filterCovers(a.commands, filter)
+		return filterCovers(a.commands, filter) || filterCovers(a.configSet, filter) || filterCovers(a.fleet, filter)
 	}
 	return false
 }

@@ -64,6 +64,18 @@ var contract = []struct {
 	{"reply_error.json", func() any {
 		return publish.NewReply("dev1", publish.CmdSnapshot, "43", nil, errors.New("camera belt9 is not configured"), goldenTime)
 	}, func(b []byte) (any, error) { return publish.DecodeReply(b) }},
+	{"config_state.json", func() any {
+		return publish.ConfigState{Schema: 1, TS: publish.Timestamp{Time: goldenTime}, Device: "dev1", Group: "line1",
+			Source: "group", Topic: "fruitcam/fleet/line1/config", Version: 1795965227242,
+			SHA256: "0582139cc359d9b89a6cd81f6ee747329f4a169bdc15cd5d53f2f3e254bdb268",
+			State:  publish.ConfigRolledBack, Reason: "camera belt (/dev/video0) is down: no frame within 2s",
+			Running: publish.Running{
+				Group:   &publish.Layer{Version: 1795965100000, SHA256: "7d499fc1352108d0e69e90e1304157132a51fb9e3e99c57979fb154b6f34f929"},
+				SHA256:  "df5d9e863cdeaea01546d99967b26a524940b220f44ab7e6e160ef1added42ef",
+				Model:   goldenMeta.Model,
+				Backend: "native",
+			}}
+	}, func(b []byte) (any, error) { return publish.DecodeConfigState(b) }},
 	{"command.json", func() any { return publish.Command{Schema: 1, ID: "42", Camera: "belt1"} },
 		func(b []byte) (any, error) { return publish.DecodeCommand(b) }},
 }
@@ -125,6 +137,9 @@ func TestTopicContract(t *testing.T) {
 		{tp.Commands(), "fruitcam/dev1/cmd/+"},
 		{tp.Command("pause"), "fruitcam/dev1/cmd/pause"},
 		{tp.Reply("pause"), "fruitcam/dev1/cmd/pause/reply"},
+		{tp.ConfigSet(), "fruitcam/dev1/config/set"},
+		{tp.ConfigState(), "fruitcam/dev1/config/state"},
+		{tp.FleetConfig("line1"), "fruitcam/fleet/line1/config"},
 		{publish.StatusOnline, "online"},
 		{publish.StatusOffline, "offline"},
 		{publish.DefaultPrefix, "fruitcam"},

@@ -51,16 +51,18 @@
 // for a message kept across a reconnection paho reports success when it
 // re-sends it rather than on the acknowledgement. QoS 0 messages are
 // dropped while reconnecting, silently (TestQoS0DroppedWhileReconnecting).
-// Nothing survives an agent restart: a durable store-and-forward queue
-// (file store, persistent session) is a separate piece of work.
+// The agent's durable store-and-forward queue (publish/spool) sits in
+// front of this client: it hands a result over and waits for the
+// acknowledgement, so nothing waits in paho's store across a restart.
 //
 // # Embedded broker
 //
 // StartBroker runs mochi-mqtt on a loopback address by default. With
 // BrokerOptions.Users set every client must authenticate (passwords are
 // compared in constant time); access is denied by default: the agent's own
-// user reads and writes under <prefix>/<device>/#, operators may also send
-// commands, every other user only reads under <prefix>/#, and a will on a
+// user reads and writes under <prefix>/<device>/# and reads the fleet
+// configs, operators may also send commands and push fleet configs, every
+// other user only reads under <prefix>/#, and a will on a
 // topic the user may not write refuses the connection. $SYS and foreign
 // topics are closed to everyone.
 package publish

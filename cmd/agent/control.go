@@ -33,7 +33,7 @@ func (a *agent) command(name string, payload []byte) ([]byte, error) {
 		a.log.Info("resumed by command")
 		return json.Marshal(map[string]bool{"paused": false})
 	case publish.CmdReload:
-		return nil, errors.New("reload: this agent applies a new config when restarted (systemctl restart fruitcam); live reload comes with fleet configs")
+		return nil, errors.New("reload: a change to the board's own config file applies when the agent restarts (systemctl restart fruitcam); fleet configs (agent fleet push) apply while it runs")
 	case publish.CmdSnapshot:
 		return a.snapshot(cmd.Camera)
 	case publish.CmdExplain:

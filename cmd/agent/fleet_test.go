@@ -122,6 +122,31 @@ func (f *testFleet) push(topic string, version uint64, yaml string) {
 	publishtest.Publish(f.t, f.op.Client(), topic, 1, true, env)
 }
 
+// pushCLI pushes a fleet config with agent fleet push and returns its
+// version.
+func (f *testFleet) pushCLI(target, name, yaml string) uint64 {
+	t := f.t
+	t.Helper()
+	dir := t.TempDir()
+	key := filepath.Join(dir, "ops.pem")
+	if err := signing.SavePrivateKey(key, f.key); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "layer.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := fleetCLI("fleet", "push", target, name, "--key", key, "--broker", f.broker.URL(), file)
+	if code != 0 {
+		t.Fatalf("agent fleet push: exit %d: %s%s", code, out, errOut)
+	}
+	var v uint64
+	if _, err := fmt.Sscanf(out, "pushed version %d", &v); err != nil {
+		t.Fatalf("agent fleet push printed %q", out)
+	}
+	return v
+}
+
 // state waits until board id's last config state satisfies ok.
 func (f *testFleet) state(id, what string, ok func(publish.ConfigState) bool) publish.ConfigState {
 	f.t.Helper()
@@ -232,7 +257,9 @@ func TestFleet(t *testing.T) {
 	// 1. The group's config: a new model by URL, labels by path, a threshold.
 	model05 := filepath.Join(f.root, "models/coral/mobilenet_v1_0.5_160_quant.tflite")
 	sum05 := fileSHA256(t, model05)
-	f.push(group, 1, fmt.Sprintf(`version: 1
+	// Pushed as an operator does, with agent fleet push (the version is
+	// the time in ms): the later pushes sign directly, with small versions.
+	v1 := f.pushCLI("--group", "line", fmt.Sprintf(`version: 1
 model:
   path: %s/coral/mobilenet_v1_0.5_160_quant.tflite
   sha256: %s
@@ -240,8 +267,8 @@ model:
 pipeline: {threshold: 0.01, unknown_label: unsure}
 `, f.models.URL, sum05, f.root))
 	for _, id := range []string{"belt-1", "belt-2", "belt-3", "belt-4"} {
-		s := f.state(id, "group v1 applied", applied(1, "group"))
-		if s.Running.Model.SHA256 != sum05 || s.Running.Group == nil || s.Running.Group.Version != 1 {
+		s := f.state(id, "group v1 applied", applied(v1, "group"))
+		if s.Running.Model.SHA256 != sum05 || s.Running.Group == nil || s.Running.Group.Version != v1 {
 			t.Errorf("%s runs %+v after group v1, want model %s", id, s.Running, sum05[:12])
 		}
 	}
@@ -259,7 +286,7 @@ pipeline: {threshold: 0.01, unknown_label: unsure}
 	// 2. belt-3's own override, merged over the group's.
 	f.push("fruitcam/belt-3/config/set", 1, "version: 1\nmodel: {top: 2}\n")
 	s := f.state("belt-3", "device v1 applied", applied(1, "device"))
-	if s.Running.Group == nil || s.Running.Group.Version != 1 || s.Running.Device == nil || s.Running.Model.SHA256 != sum05 {
+	if s.Running.Group == nil || s.Running.Group.Version != v1 || s.Running.Device == nil || s.Running.Model.SHA256 != sum05 {
 		t.Errorf("belt-3 runs %+v, want group v1 and device v1", s.Running)
 	}
 	counts = f.stillPublishing(counts)
@@ -302,13 +329,13 @@ cameras:
 	// board has fetched before would be served from its store: the hash
 	// names the content, the URL only where to find it.)
 	wrong := sha256.Sum256([]byte("another model"))
-	f.push(group, 2, fmt.Sprintf(`version: 1
+	f.push(group, v1+1, fmt.Sprintf(`version: 1
 model:
   path: %s/coral/mobilenet_v1_0.25_128_quant.tflite
   sha256: %x
 `, f.models.URL, wrong))
 	for _, id := range []string{"belt-1", "belt-2", "belt-3"} {
-		s := f.state(id, "group v2 rejected", func(s publish.ConfigState) bool { return s.Version == 2 && s.State == publish.ConfigRejected })
+		s := f.state(id, "group v2 rejected", func(s publish.ConfigState) bool { return s.Version == v1+1 && s.State == publish.ConfigRejected })
 		if !strings.Contains(s.Reason, "sha256 mismatch") {
 			t.Errorf("%s rejected group v2 with %q, want a hash mismatch", id, s.Reason)
 		}
@@ -329,7 +356,7 @@ model:
 	counts = f.stillPublishing(counts)
 
 	// 7. The group's next config, while belt-4 is still offline.
-	f.push(group, 3, fmt.Sprintf(`version: 1
+	f.push(group, v1+2, fmt.Sprintf(`version: 1
 model:
   path: %s/coral/mobilenet_v1_0.5_160_quant.tflite
   sha256: %s
@@ -337,16 +364,28 @@ model:
 pipeline: {threshold: 0.02, unknown_label: unsure}
 `, f.models.URL, sum05, f.root))
 	for _, id := range []string{"belt-1", "belt-2", "belt-3"} {
-		f.state(id, "group v3 applied", applied(3, "group"))
+		f.state(id, "group v3 applied", applied(v1+2, "group"))
 	}
 	// belt-4 returns: it starts with its last good config (group v1, from
 	// its disk), then picks the retained group v3 up.
 	f.start("belt-4")
-	s = f.state("belt-4", "group v3 applied", applied(3, "group"))
+	s = f.state("belt-4", "group v3 applied", applied(v1+2, "group"))
 	if s.Running.Model.SHA256 != sum05 {
 		t.Errorf("belt-4 runs %+v", s.Running)
 	}
 	f.stillPublishing(counts)
+
+	// What the operator sees.
+	code, out, errOut := fleetCLI("fleet", "status", "--broker", f.broker.URL(), "--group", "line", "--wait", "1s")
+	t.Logf("agent fleet status:\n%s%s", out, errOut)
+	if code != 0 || !strings.Contains(out, "4 boards: 4 applied") {
+		t.Errorf("agent fleet status: exit %d, %q", code, out)
+	}
+	for _, want := range []string{"belt-1", "belt-2", "belt-3", "belt-4", fmt.Sprintf("applied v%d (passed)", v1+2), "mobilenet_v1_0.5_160_quant"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("agent fleet status does not show %q", want)
+		}
+	}
 	for _, id := range []string{"belt-1", "belt-2", "belt-3", "belt-4"} {
 		f.stop(id)
 	}
