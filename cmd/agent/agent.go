@@ -57,8 +57,10 @@ type agent struct {
 	sinks  pipeline.Fanout
 	gates  *gateSink // the actuators of the line running, behind a fixed sink
 
-	// pipe is the running line's pipeline, for submit (every frame).
-	pipe atomic.Pointer[pipeline.Pipeline]
+	// pipe is the running line's pipeline, for submit (every frame);
+	// submitMu is held for reading while a frame is handed to it.
+	pipe     atomic.Pointer[pipeline.Pipeline]
+	submitMu sync.RWMutex
 	// mu guards cur, retired and closing; swapMu serialises line swaps
 	// and shutdown.
 	mu      sync.Mutex
@@ -762,6 +764,11 @@ func (a *agent) submit(ctx context.Context, c *camera, f *capture.Frame) {
 	default:
 	}
 	a.kept.keep(c.Name, f)
+	// The read lock spans the hand-over, so that a swap (fleet.go), which
+	// takes the write lock to change pipelines, never closes a pipeline
+	// a frame is on its way into: no frame is lost to a swap.
+	a.submitMu.RLock()
+	defer a.submitMu.RUnlock()
 	pipe := a.pipe.Load()
 	switch {
 	case a.paused.Load():

@@ -556,7 +556,9 @@ func (a *agent) swap(ctx context.Context, next *config.Config) error {
 		return err
 	}
 	a.startPipeline(a.runCtx, l)
+	a.submitMu.Lock()
 	a.pipe.Store(l.pipe)
+	a.submitMu.Unlock()
 	a.gates.set(l.actuator)
 	a.meta.set(model.meta)
 	a.mu.Lock()

@@ -373,22 +373,23 @@ func TestEnvelopeVersion(t *testing.T) {
 }
 
 // TestFleetPushRefusedByBroker: a broker that refuses the publish (the
-// embedded broker lets operators send commands only) is an error, not a
-// "pushed" line: push reads the retained message back.
+// embedded broker lets only operators push fleet configs; a viewer may
+// read) is an error, not a "pushed" line: push reads the retained message
+// back.
 func TestFleetPushRefusedByBroker(t *testing.T) {
 	b, err := publish.StartBroker(t.Context(), publish.BrokerOptions{
 		Listen: "127.0.0.1:0", Device: "belt1",
-		Users: map[string]string{"agent": "a", "operator": "o"}, Agent: "agent", Operators: []string{"operator"},
+		Users: map[string]string{"agent": "a", "operator": "o", "viewer": "v"}, Agent: "agent", Operators: []string{"operator"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	t.Setenv("FLEET_TEST_PW", "o")
+	t.Setenv("FLEET_TEST_PW", "v")
 	_, keyPath, _, layerPath := fleetFiles(t, b.URL())
 	start := time.Now()
 	code, out, errOut := fleetCLI("fleet", "push", "--key", keyPath, "--group", "lines", "--broker", b.URL(),
-		"--user", "operator", "--password-env", "FLEET_TEST_PW", "--timeout", "3s", layerPath)
+		"--user", "viewer", "--password-env", "FLEET_TEST_PW", "--timeout", "3s", layerPath)
 	if code != 1 || strings.Contains(out, "pushed") || !strings.Contains(errOut, "fruitcam/fleet/lines/config") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want a failure naming the topic", code, out, errOut)
 	}

@@ -71,7 +71,11 @@ func newTestFleet(t *testing.T) *testFleet {
 
 // start runs board id (in group "line"), with its state in its own
 // fleet.dir; a board started again keeps its directory.
-func (f *testFleet) start(id string) *testBoard {
+func (f *testFleet) start(id string) *testBoard { return f.startAt(id, 20) }
+
+// startAt is start with the pattern camera at rate frames per second (0:
+// as fast as the pipeline takes them, none dropped).
+func (f *testFleet) startAt(id string, rate float64) *testBoard {
 	t := f.t
 	b := f.boards[id]
 	if b == nil {
@@ -84,14 +88,14 @@ model:
   top: 3
 cameras:
   - name: belt
-    source: {type: pattern, width: 96, height: 96, rate: 20}
+    source: {type: pattern, width: 96, height: 96, rate: %g}
 mqtt:
   broker: %s
   keepalive: 2s
   stats_interval: 1s
 signing: {trusted_keys: %s}
 fleet: {dir: %s/fleet, health_window: 1500ms}
-`, id, f.root, f.root, f.broker.URL(), f.keys, dir)
+`, id, f.root, f.root, rate, f.broker.URL(), f.keys, dir)
 		b = &testBoard{id: id, config: filepath.Join(dir, "agent.yaml")}
 		if err := os.WriteFile(b.config, []byte(yaml), 0o644); err != nil {
 			t.Fatal(err)
@@ -388,5 +392,28 @@ pipeline: {threshold: 0.02, unknown_label: unsure}
 	}
 	for _, id := range []string{"belt-1", "belt-2", "belt-3", "belt-4"} {
 		f.stop(id)
+	}
+}
+
+// TestFleetSwapLosesNoFrame: a camera read as fast as the pipeline takes
+// frames (none may be dropped) runs through a model swap, an options-only
+// swap and a rollback; every frame it read is classified.
+func TestFleetSwapLosesNoFrame(t *testing.T) {
+	f := newTestFleet(t)
+	b := f.startAt("belt-1", 0)
+	f.state("belt-1", "local", func(s publish.ConfigState) bool { return s.Source == "local" })
+	model05 := filepath.Join(f.root, "models/coral/mobilenet_v1_0.5_160_quant.tflite")
+	f.push("fruitcam/fleet/line/config", 1, fmt.Sprintf("version: 1\nmodel: {path: '%s', sha256: %s}\n", model05, fileSHA256(t, model05)))
+	f.state("belt-1", "group v1", applied(1, "group"))
+	f.push("fruitcam/belt-1/config/set", 1, "version: 1\nmodel: {top: 1}\npipeline: {threshold: 0.2}\n")
+	f.state("belt-1", "device v1", applied(1, "device"))
+	f.push("fruitcam/belt-1/config/set", 2, "version: 1\ncameras: [{name: belt, source: {type: folder, path: /nonexistent-fruitcam/*.jpg}}]\n")
+	f.state("belt-1", "device v2 rejected", func(s publish.ConfigState) bool { return s.Version == 2 && s.State == publish.ConfigRejected })
+	a := b.a
+	f.stop("belt-1")
+	st := a.stats()
+	t.Logf("frames in %d, processed %d, skipped %d, failed %d, items %d", st.FramesIn, st.Processed, st.Skipped, st.Failed, st.Items)
+	if st.FramesIn == 0 || st.Skipped != 0 || st.Failed != 0 || st.Processed != st.FramesIn {
+		t.Errorf("frames in %d, processed %d, skipped %d, failed %d: a swap lost frames", st.FramesIn, st.Processed, st.Skipped, st.Failed)
 	}
 }

@@ -77,8 +77,11 @@ func (a *agent) mirrorMetrics() {
 		if c.v4l2 == nil {
 			continue
 		}
+		f, ok := m.Cameras[c.Name]
+		if !ok {
+			continue // added by a fleet config: its counters come with the next start
+		}
 		h := c.v4l2.Health()
-		f := m.Cameras[c.Name]
 		f.Reopens.Set(uint64(h.Reopens))
 		f.BadFrames.Set(h.Bad)
 		f.Dropped.Set(h.Dropped)
