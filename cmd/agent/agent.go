@@ -393,16 +393,22 @@ func (a *agent) stats() pipeline.Stats {
 	p, r := a.cur.pipe, a.retired
 	a.mu.Unlock()
 	st := p.Stats()
-	st.FramesIn += r.FramesIn
-	st.Processed += r.Processed
-	st.Skipped += r.Skipped
-	st.Failed += r.Failed
-	st.Batches += r.Batches
-	st.Items += r.Items
-	st.Incomplete += r.Incomplete
-	st.Lost += r.Lost
-	st.SinkErrors += r.SinkErrors
+	addCounts(&st, r)
 	return st
+}
+
+// addCounts adds src's counters (not its rates, depth or percentiles) to
+// dst.
+func addCounts(dst *pipeline.Stats, src pipeline.Stats) {
+	dst.FramesIn += src.FramesIn
+	dst.Processed += src.Processed
+	dst.Skipped += src.Skipped
+	dst.Failed += src.Failed
+	dst.Batches += src.Batches
+	dst.Items += src.Items
+	dst.Incomplete += src.Incomplete
+	dst.Lost += src.Lost
+	dst.SinkErrors += src.SinkErrors
 }
 
 // gateSink sends results to the actuators of the line running (none

@@ -578,16 +578,7 @@ func (a *agent) swap(ctx context.Context, next *config.Config) error {
 	<-old.pipeDone
 	st := old.pipe.Stats()
 	a.mu.Lock()
-	r := &a.retired
-	r.FramesIn += st.FramesIn
-	r.Processed += st.Processed
-	r.Skipped += st.Skipped
-	r.Failed += st.Failed
-	r.Batches += st.Batches
-	r.Items += st.Items
-	r.Incomplete += st.Incomplete
-	r.Lost += st.Lost
-	r.SinkErrors += st.SinkErrors
+	addCounts(&a.retired, st)
 	a.mu.Unlock()
 	old.model.close()
 	if !sameGates && old.actuator != nil {
