@@ -417,3 +417,32 @@ func TestFleetSwapLosesNoFrame(t *testing.T) {
 		t.Errorf("frames in %d, processed %d, skipped %d, failed %d: a swap lost frames", st.FramesIn, st.Processed, st.Skipped, st.Failed)
 	}
 }
+
+// TestSelfTest: a new model must classify the self-test image, and name
+// its label when one is configured.
+func TestSelfTest(t *testing.T) {
+	_, _, banana := mobileNet(t)
+	cfg := testConfig(t, "cameras: [{name: belt, source: {type: pattern}}]\nmqtt: {enabled: false}\nstdout: {enabled: true}\n")
+	a := &agent{cfg: cfg, log: quietLog(), meta: &liveMeta{}, statsNow: make(chan struct{}, 1)}
+	ms, err := a.loadModel(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ms.close()
+	for _, tc := range []struct {
+		st   config.SelfTest
+		want string
+	}{
+		{config.SelfTest{}, ""},
+		{config.SelfTest{Image: banana, Label: "banana"}, ""},
+		{config.SelfTest{Image: banana, Label: "lemon"}, `self-test: the new model calls ` + banana + ` "banana"`},
+		{config.SelfTest{Image: filepath.Join(t.TempDir(), "missing.jpg")}, "self-test: "},
+	} {
+		c := cfg.Clone()
+		c.Fleet.SelfTest = tc.st
+		err := selfTest(ms, c)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("selfTest(%+v) = %v, want %q", tc.st, err, tc.want)
+		}
+	}
+}
