@@ -271,10 +271,13 @@ func (k *binaryKernel) evalFloat() {
 	if k.bc.rank == 2 {
 		rows, rx, ry = k.bc.dims[0], k.bc.st1[0], k.bc.st2[0]
 	}
-	// Same shapes, or a per-channel vector against a map, without an
-	// activation: one SIMD call.
-	if sx == 1 && sy == 1 && (rows == 1 || rx == n && ry == 0) && math.IsInf(float64(k.flo), -1) && math.IsInf(float64(k.fhi), 1) &&
-		vecRowsSIMD(k.fop, d[:rows*n], x[:rows*n], y[:n]) {
+	// Same shapes, or a per-channel vector against a map: one SIMD call,
+	// then the activation's clamp over the result, as floatRow does it
+	// (a residual ADD with RELU).
+	if sx == 1 && sy == 1 && (rows == 1 || rx == n && ry == 0) && vecRowsSIMD(k.fop, d[:rows*n], x[:rows*n], y[:n]) {
+		if !math.IsInf(float64(k.flo), -1) || !math.IsInf(float64(k.fhi), 1) {
+			clampRow(d[:rows*n], k.flo, k.fhi)
+		}
 		return
 	}
 	o, a, b := 0, 0, 0

@@ -21,7 +21,8 @@ import (
 // channels (rowwiseRange: each value copied kh times, the GEMM's rows
 // overlapping), else as im2col (kh·kw times); padding taps get the
 // input's zero point, so they add nothing, as in TFLite's reference
-// kernel, which skips them.
+// kernel, which skips them. Float convolutions skip the gathering where
+// the float kernel reads rows in place (conv2d_float.go).
 type conv2d struct {
 	n    *node
 	opts *tfl.Conv2DOptions
@@ -42,6 +43,13 @@ type conv2d struct {
 	segPixels int  // rowwise: output pixels per gathered segment
 	slot      int  // scratch bytes per thread
 	workerFn  func(lo, hi int)
+
+	// Float convolutions that read their receptive fields in place
+	// (conv2d_float.go).
+	padded   bool
+	pad      paddedImage
+	padImage int // the image evalPadded is on
+	padFn    func(lo, hi int)
 }
 
 func newConv2D(n *node) (kernel, error) {
@@ -55,6 +63,7 @@ func newConv2D(n *node) (kernel, error) {
 	}
 	k := &conv2d{n: n, opts: o, act: act}
 	k.workerFn = k.worker
+	k.padFn = k.paddedRows
 	return k, nil
 }
 
@@ -120,6 +129,12 @@ func (k *conv2d) prepare() error {
 			k.segPixels = min(n, g.outW)
 		}
 	}
+	// Float convolutions read their receptive fields in place, from the
+	// input or a padded copy of it, when the float kernel can (padded).
+	k.padded = !k.direct && w.typ == tfl.Float32 && k.preparePadded()
+	if k.padded {
+		k.segPixels = 0
+	}
 	k.rowwise = k.segPixels > 0
 
 	if (k.q == nil && k.f == nil) || !sameBytes(k.packed, f.Data) || k.packedRow != k.rowwise {
@@ -139,7 +154,10 @@ func (k *conv2d) prepare() error {
 	k.w = w
 
 	k.threads, k.slot = 0, 0
-	if k.rowwise {
+	if k.padded {
+		k.threads = min(gemm.Threads(k.n.threads, k.m, w.channels, k.k), g.outH)
+		k.n.scratchSize = k.pad.bytes
+	} else if k.rowwise {
 		k.threads = min(gemm.Threads(k.n.threads, k.m, w.channels, k.k), k.m)
 		k.slot = roundUp64(((k.segPixels-1)*g.sw + g.kw) * g.kh * g.inC * elem)
 		k.n.scratchSize = k.threads * k.slot
@@ -165,6 +183,10 @@ func (k *conv2d) eval() {
 		} else {
 			k.q.Run(k.n.threads, out.Data, outC, in.Data, inC, k.m)
 		}
+		return
+	}
+	if k.padded {
+		k.evalPadded()
 		return
 	}
 	parallel.For(k.threads, k.threads, k.workerFn)

@@ -16,9 +16,10 @@
 //
 //	amd64  int8: avx512vnni (VPDPBUSD, 4 rows × 32 channels; one row × 128
 //	       for a single row), avxvnni (the VEX form on 256 bits, 4 × 16),
-//	       avx2 (VPMOVSXBW + VPMADDWD, 2 × 16); float32: avx512 (4 × 32;
-//	       one row × 128 for a single row, 8 × 16 for a last column of at
-//	       most 16 channels), avx2 (4 × 16)
+//	       avx2 (VPMOVSXBW + VPMADDWD, 2 × 16); float32: avx512 (a whole
+//	       block per call, 12 rows × 32 channels, 16 × 16 for a single
+//	       column of at most 16; one row × 128 for a single row), avx2
+//	       (4 × 16)
 //	arm64  int8: sdot (SDOT, 4 × 16, where the CPU has the dot-product
 //	       extension), smull (SMULL + SADALP, 2 × 16); float32: neon (FMLA, 4 × 16)
 //	other  the portable kernels
@@ -141,6 +142,15 @@
 // and the amd64 kernels a separate multiply and add: each matches the
 // portable kernel compiled for its architecture, bit for bit, including
 // Go's max and min on NaN and signed zeros (see float32_amd64.s).
+//
+// # Rows read in place
+//
+// Float32.ComputeSegments takes rows of A that are not contiguous: each row
+// is K/Len runs of Len values, Stride apart, in blocks of rows (Runs). A
+// convolution's receptive field in a zero-padded image is such a row (one
+// run of kw·inC values per filter row), so float convolutions multiply
+// without gathering their inputs. The portable kernel and avx512 read
+// them; the others do not (Float32Segmented), and their callers gather.
 //
 // # Threads
 //

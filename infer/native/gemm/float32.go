@@ -122,3 +122,52 @@ func (g *Float32) byChannels(lo, hi int) {
 func (g *Float32) Compute(dst []float32, ldc int, a []float32, lda, m int) {
 	g.w.kern.block(g, dst, ldc, a, lda, m, 0, g.units())
 }
+
+// Segmented reports whether ComputeSegments runs on the kernel the
+// weights were packed for (the portable one and those with a whole-block
+// form); callers gather rows into plain matrices otherwise.
+func (g *Float32) Segmented() bool {
+	s, ok := g.w.kern.(segKernel)
+	return ok && s.segments()
+}
+
+// Runs describes the rows ComputeSegments reads: each row of A is K/Len
+// runs of Len values, Stride values apart, and the rows come in Groups
+// blocks of m rows, the first rows of consecutive blocks AStep values
+// apart in A and CStep apart in C. A convolution's receptive fields in a
+// padded image are such rows: one run per filter row, one block per
+// output row.
+type Runs struct {
+	Len, Stride  int
+	Groups       int
+	AStep, CStep int
+}
+
+// ComputeSegments is Compute for the Groups·m rows r describes: row i of
+// block b is a[b*AStep+i*lda+s*Stride+j] for s < K/Len and j < Len, in
+// that order, and its results go to dst[b*CStep+i*ldc:]. It reads the rows
+// in place. It panics unless Segmented, Len divides K and Groups ≥ 1
+// (programming errors).
+func (g *Float32) ComputeSegments(dst []float32, ldc int, a []float32, lda, m int, r Runs) {
+	s, ok := g.w.kern.(segKernel)
+	if !ok || !s.segments() || r.Len <= 0 || g.w.k%r.Len != 0 || r.Groups < 1 {
+		panic(fmt.Sprintf("gemm: ComputeSegments with %d groups of runs of %d values for K = %d on kernel %s", r.Groups, r.Len, g.w.k, g.w.kern.name()))
+	}
+	if m <= 0 {
+		return
+	}
+	s.segBlock(g, dst, ldc, a, lda, m, r, 0, g.units())
+}
+
+// segKernel is a float kernel that reads rows made of runs.
+type segKernel interface {
+	segments() bool
+	segBlock(g *Float32, dst []float32, ldc int, a []float32, lda, m int, r Runs, u0, u1 int)
+}
+
+// Float32Segmented reports whether float GEMMs packed now (with this CPU's
+// kernel) have ComputeSegments.
+func Float32Segmented() bool {
+	s, ok := f32Impl.(segKernel)
+	return ok && s.segments()
+}

@@ -1,9 +1,10 @@
 #include "textflag.h"
 
-// Float micro-kernels for amd64: for mr = 4 rows and t.cols columns of
-// channels, acc = Σₖ a·w summed in increasing k from +0, each product
-// rounded before it is added (VMULPS then VADDPS, as the portable Go code
-// compiles on amd64), then acc + bias, then Go's max(·, lo) and min(·, hi).
+// Float micro-kernels for amd64 (the AVX-512 whole-block kernel is in
+// float32block_amd64.s): for t.cols columns of channels, acc = Σₖ a·w
+// summed in increasing k from +0, each product rounded before it is added
+// (VMULPS then VADDPS, as the portable Go code compiles on amd64), then
+// acc + bias, then Go's max(·, lo) and min(·, hi).
 // tileArgsF offsets: a 0, c 32, w 64, bias 72, k 80, cols 88, wStride 96,
 // lo 104, hi 108.
 //
@@ -25,122 +26,6 @@
 	VCMPPS $0, Z12, Z31, K2; \
 	VPORD Z12, Z31, K2, Z13; \
 	VMOVUPS Z13, dst
-
-#define F512_ROW(areg, acc0, acc1) \
-	VBROADCASTSS (areg)(AX*4), Z10; \
-	VMULPS Z8, Z10, Z12; \
-	VADDPS Z12, acc0, acc0; \
-	VMULPS Z9, Z10, Z13; \
-	VADDPS Z13, acc1, acc1
-
-// func tileF32AVX512(t *tileArgsF): 4 rows × 32 channels.
-TEXT ·tileF32AVX512(SB), NOSPLIT, $0-8
-	MOVQ t+0(FP), DI
-	MOVQ 0(DI), R8
-	MOVQ 8(DI), R9
-	MOVQ 16(DI), R10
-	MOVQ 24(DI), R11
-	MOVQ 64(DI), SI
-	MOVQ 72(DI), DX
-	MOVQ 88(DI), CX
-	VBROADCASTSS 104(DI), Z30
-	VBROADCASTSS 108(DI), Z31
-	XORQ R12, R12
-
-f512Col:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	MOVQ SI, R13
-	XORQ AX, AX
-	MOVQ 80(DI), BX
-
-f512K:
-	VMOVUPS (R13), Z8
-	VMOVUPS 64(R13), Z9
-	F512_ROW(R8, Z0, Z1)
-	F512_ROW(R9, Z2, Z3)
-	F512_ROW(R10, Z4, Z5)
-	F512_ROW(R11, Z6, Z7)
-	INCQ AX
-	ADDQ $128, R13
-	DECQ BX
-	JNZ f512K
-
-	MOVQ 32(DI), BX
-	EPIF512(Z0, 0, (BX)(R12*1))
-	EPIF512(Z1, 64, 64(BX)(R12*1))
-	MOVQ 40(DI), BX
-	EPIF512(Z2, 0, (BX)(R12*1))
-	EPIF512(Z3, 64, 64(BX)(R12*1))
-	MOVQ 48(DI), BX
-	EPIF512(Z4, 0, (BX)(R12*1))
-	EPIF512(Z5, 64, 64(BX)(R12*1))
-	MOVQ 56(DI), BX
-	EPIF512(Z6, 0, (BX)(R12*1))
-	EPIF512(Z7, 64, 64(BX)(R12*1))
-
-	ADDQ 96(DI), SI
-	ADDQ $128, DX
-	ADDQ $128, R12
-	DECQ CX
-	JNZ f512Col
-	VZEROUPPER
-	RET
-
-// func tileF32AVX512Half(t *tileArgsF): tileF32AVX512 for one column whose
-// second 16 channels are all past N: the first panel only.
-TEXT ·tileF32AVX512Half(SB), NOSPLIT, $0-8
-	MOVQ t+0(FP), DI
-	MOVQ 0(DI), R8
-	MOVQ 8(DI), R9
-	MOVQ 16(DI), R10
-	MOVQ 24(DI), R11
-	MOVQ 64(DI), R13
-	MOVQ 72(DI), DX
-	VBROADCASTSS 104(DI), Z30
-	VBROADCASTSS 108(DI), Z31
-	VPXORD Z0, Z0, Z0
-	VPXORD Z2, Z2, Z2
-	VPXORD Z4, Z4, Z4
-	VPXORD Z6, Z6, Z6
-	XORQ AX, AX
-	MOVQ 80(DI), BX
-
-f512hK:
-	VMOVUPS (R13), Z8
-	VBROADCASTSS (R8)(AX*4), Z10
-	VMULPS Z8, Z10, Z12
-	VADDPS Z12, Z0, Z0
-	VBROADCASTSS (R9)(AX*4), Z11
-	VMULPS Z8, Z11, Z13
-	VADDPS Z13, Z2, Z2
-	VBROADCASTSS (R10)(AX*4), Z10
-	VMULPS Z8, Z10, Z12
-	VADDPS Z12, Z4, Z4
-	VBROADCASTSS (R11)(AX*4), Z11
-	VMULPS Z8, Z11, Z13
-	VADDPS Z13, Z6, Z6
-	INCQ AX
-	ADDQ $128, R13
-	DECQ BX
-	JNZ f512hK
-
-	MOVQ 32(DI), BX
-	EPIF512(Z0, 0, (BX))
-	MOVQ 40(DI), BX
-	EPIF512(Z2, 0, (BX))
-	MOVQ 48(DI), BX
-	EPIF512(Z4, 0, (BX))
-	MOVQ 56(DI), BX
-	EPIF512(Z6, 0, (BX))
-	VZEROUPPER
-	RET
 
 // EPIF256 is EPIF512 for 8 channels: Y14 = lo, Y15 = hi; Y11-Y13 scratch.
 #define EPIF256(acc, boff, dst) \
@@ -230,7 +115,7 @@ f256K:
 // func gemvF32AVX512(t *tileArgsF): one row (t.a[0], t.c[0]) × t.cols
 // columns of 32 channels, four columns (eight accumulators) at a time so
 // that the additions of one k do not wait on each other, then one at a
-// time; the same products and sums per channel as tileF32AVX512.
+// time; the same products and sums per channel as blockF32AVX512.
 TEXT ·gemvF32AVX512(SB), NOSPLIT, $0-8
 	MOVQ t+0(FP), DI
 	MOVQ 0(DI), R8
@@ -309,72 +194,5 @@ gv1K:
 	JMP gv1Col
 
 gvDone:
-	VZEROUPPER
-	RET
-
-#define H8_ROW(areg, acc, tb, tp) \
-	VBROADCASTSS (areg)(AX*4), tb; \
-	VMULPS Z8, tb, tp; \
-	VADDPS tp, acc, acc
-
-// func tileF32AVX512Half8(t *tileArgsF): tileF32AVX512Half for eight rows
-// (t.a, t.a4; t.c, t.c4) and one column: eight accumulators, so that the
-// additions of one k do not wait on each other as four do. The same
-// products and sums per channel as tileF32AVX512.
-TEXT ·tileF32AVX512Half8(SB), NOSPLIT, $0-8
-	MOVQ t+0(FP), DI
-	MOVQ 0(DI), R8
-	MOVQ 8(DI), R9
-	MOVQ 16(DI), R10
-	MOVQ 24(DI), R11
-	MOVQ 112(DI), R12
-	MOVQ 120(DI), R13
-	MOVQ 128(DI), CX
-	MOVQ 136(DI), BX
-	MOVQ 64(DI), SI
-	MOVQ 72(DI), DX
-	VBROADCASTSS 104(DI), Z30
-	VBROADCASTSS 108(DI), Z31
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	XORQ AX, AX
-
-h8K:
-	VMOVUPS (SI), Z8
-	H8_ROW(R8, Z0, Z10, Z12)
-	H8_ROW(R9, Z1, Z11, Z13)
-	H8_ROW(R10, Z2, Z14, Z16)
-	H8_ROW(R11, Z3, Z15, Z17)
-	H8_ROW(R12, Z4, Z18, Z20)
-	H8_ROW(R13, Z5, Z19, Z21)
-	H8_ROW(CX, Z6, Z22, Z24)
-	H8_ROW(BX, Z7, Z23, Z25)
-	INCQ AX
-	ADDQ $128, SI
-	CMPQ AX, 80(DI)
-	JLT h8K
-
-	MOVQ 32(DI), BX
-	EPIF512(Z0, 0, (BX))
-	MOVQ 40(DI), BX
-	EPIF512(Z1, 0, (BX))
-	MOVQ 48(DI), BX
-	EPIF512(Z2, 0, (BX))
-	MOVQ 56(DI), BX
-	EPIF512(Z3, 0, (BX))
-	MOVQ 144(DI), BX
-	EPIF512(Z4, 0, (BX))
-	MOVQ 152(DI), BX
-	EPIF512(Z5, 0, (BX))
-	MOVQ 160(DI), BX
-	EPIF512(Z6, 0, (BX))
-	MOVQ 168(DI), BX
-	EPIF512(Z7, 0, (BX))
 	VZEROUPPER
 	RET

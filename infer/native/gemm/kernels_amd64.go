@@ -9,9 +9,12 @@ import (
 // The amd64 kernels. Quantised: AVX-512 VNNI (VPDPBUSD, unsigned inputs
 // times signed weights, 4 rows × 32 channels), AVX-VNNI (the same on
 // 256-bit registers, 4 × 16, for CPUs without AVX-512) and AVX2 (inputs
-// and weights widened to 16 bits, VPMADDWD, 2 rows × 16 channels). Float: AVX-512
-// (4 × 32) and AVX2 (4 × 16), multiplying and adding separately as the
-// portable Go code does on amd64 (Go does not fuse them there).
+// and weights widened to 16 bits, VPMADDWD, 2 rows × 16 channels). Float:
+// AVX-512 (whole blocks in one call: 12 rows × 32 channels, 16 × 16 for a
+// single column of at most 16; one row × 128 for a single row) and AVX2
+// (4 × 16), multiplying and adding separately as the portable Go code does
+// on amd64 (Go does not fuse them there; on this machine's Zen 5 the
+// multiplies and adds run on separate pipes, so an FMA would not be faster).
 func init() {
 	var i8 []int8Kernel
 	var f32 []f32Kernel
@@ -21,7 +24,7 @@ func init() {
 			dom: func(bool) domain { return unsignedX }, mr: 4, cw: 32})
 	}
 	if avx512 {
-		f32 = append(f32, &simdF32{label: "avx512", id: tileF512, idHalf: tileF512Half, idRow: gemvF512, idHalf8: tileF512Half8, mr: 4, cw: 32})
+		f32 = append(f32, &simdF32{label: "avx512", idRow: gemvF512, idBlock: blockF512, mr: 4, cw: 32})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasAVXVNNI {
 		i8 = append(i8, &simdInt8{label: "avxvnni", id: tileAVXVNNI, idSigned: tileAVXVNNI,
@@ -41,11 +44,9 @@ const (
 	tileAVXVNNI
 	tileAVX2U
 	tileAVX2S
-	tileF512
-	tileF512Half
 	tileF256
 	gemvF512
-	tileF512Half8
+	blockF512
 )
 
 // runTile calls micro-kernel id directly (a call through a function value
@@ -63,16 +64,10 @@ func runTile(id int, t *tileArgs) {
 
 func runTileF(id int, t *tileArgsF) {
 	switch id {
-	case tileF512:
-		tileF32AVX512(t)
-	case tileF512Half:
-		tileF32AVX512Half(t)
 	case tileF256:
 		tileF32AVX2(t)
 	case gemvF512:
 		gemvF32AVX512(t)
-	case tileF512Half8:
-		tileF32AVX512Half8(t)
 	}
 }
 
@@ -88,6 +83,16 @@ func runGemm(id int, t *gemmArgs) {
 	}
 }
 
+// runBlockF calls whole-block float kernel id directly.
+func runBlockF(id int, t *blockArgsF) {
+	if id == blockF512 {
+		blockF32AVX512(t)
+	}
+}
+
+//go:noescape
+func blockF32AVX512(t *blockArgsF)
+
 //go:noescape
 func gemmVNNI(t *gemmArgs)
 
@@ -101,12 +106,6 @@ func tileAVX2U2x16(t *tileArgs)
 func tileAVX2S2x16(t *tileArgs)
 
 //go:noescape
-func tileF32AVX512(t *tileArgsF)
-
-//go:noescape
-func tileF32AVX512Half(t *tileArgsF)
-
-//go:noescape
 func tileF32AVX2(t *tileArgsF)
 
 //go:noescape
@@ -114,9 +113,6 @@ func gemvF32AVX512(t *tileArgsF)
 
 //go:noescape
 func gemvVNNI(t *gemmArgs)
-
-//go:noescape
-func tileF32AVX512Half8(t *tileArgsF)
 
 // epPanelBytes is the size of one 16-channel panel's epilogue table:
 //

@@ -39,6 +39,9 @@ func runTile(id int, t *tileArgs) {
 	}
 }
 
+// runBlockF has no whole-block float kernels to call on arm64.
+func runBlockF(int, *blockArgsF) {}
+
 // runGemm has no whole-block kernels to call on arm64.
 func runGemm(int, *gemmArgs) {}
 

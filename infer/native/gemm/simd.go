@@ -192,16 +192,17 @@ func alignedBytes(n int) []byte {
 }
 
 // simdF32 is a float micro-kernel in assembly computing mr rows by cw
-// channels per step, bias and clamp fused.
+// channels per step, bias and clamp fused; or, where the CPU has one
+// (idBlock), a kernel that runs whole blocks itself.
 type simdF32 struct {
-	label  string
-	id     int
-	idHalf int // a kernel for a last column of at most 16 channels, or tileNone
+	label string
+	id    int
 	// idRow is a kernel for one row (batch-1 fully connected layers), or
-	// tileNone: the mr-row kernel would repeat that row mr times.
+	// tileNone. Only the kernels with idBlock have one.
 	idRow int
-	// idHalf8 is idHalf for eight rows (t.a, t.a4), or tileNone.
-	idHalf8 int
+	// idBlock is a kernel that runs a whole block itself (wholeBlock), or
+	// tileNone.
+	idBlock int
 	mr, cw  int
 }
 
@@ -220,41 +221,45 @@ type tileArgsF struct {
 	cols    int               // 88
 	wStride int               // 96: bytes per column
 	lo, hi  float32           // 104, 108
-	a4      [4]unsafe.Pointer // 112: rows 4 to 7 of the eight-row kernels
-	c4      [4]unsafe.Pointer // 144
 }
 
 func (s *simdF32) block(g *Float32, dst []float32, ldc int, a []float32, lda, m, u0, u1 int) {
+	if m <= 0 || u0 >= u1 {
+		return
+	}
 	k, n, cw := g.w.k, g.w.n, s.cw
 	full := max(min(u1, n/cw)-u0, 0)
-	last := u1 > u0 && u1*cw > n
+	if s.idBlock != tileNone {
+		if m == 1 && s.idRow != tileNone && full > 0 {
+			// One row: whole columns on the one-row kernel, a last
+			// partial column on the block kernel.
+			t := tileArgsF{k: k, wStride: k * cw * 4, lo: g.lo, hi: g.hi, cols: full}
+			t.a[0] = unsafe.Pointer(&a[:k][0])
+			t.c[0] = unsafe.Pointer(&dst[u0*cw : (u0+full)*cw][0])
+			t.w = unsafe.Pointer(&g.w.data[u0*k*cw])
+			t.bias = unsafe.Pointer(&g.bias[u0*cw])
+			runTileF(s.idRow, &t)
+			if u0 += full; u0 == u1 {
+				return
+			}
+		}
+		s.wholeBlock(g, dst, ldc, a, lda, m, Runs{Len: k, Stride: k, Groups: 1}, u0, u1)
+		return
+	}
+	last := u1*cw > n
 	var (
 		t    tileArgsF
 		sink [4][32]float32
 	)
 	t.k, t.wStride = k, k*cw*4
 	t.lo, t.hi = g.lo, g.hi
-	if last && s.idHalf8 != tileNone && n-(u1-1)*cw <= 16 && m >= 8 {
-		// The last column eight rows at a time, the others as below.
-		s.half8(g, dst, ldc, a, lda, m, u1-1)
-		last = false
-	}
 	for i := 0; i < m; i += s.mr {
 		rows := min(s.mr, m-i)
 		for r := range s.mr {
 			ri := i + min(r, rows-1)
 			t.a[r] = unsafe.Pointer(&a[ri*lda : ri*lda+k][0])
 		}
-		if full == 0 && !last {
-			break
-		}
-		if full > 0 && rows == 1 && s.idRow != tileNone {
-			t.c[0] = unsafe.Pointer(&dst[i*ldc+u0*cw])
-			t.w = unsafe.Pointer(&g.w.data[u0*k*cw])
-			t.bias = unsafe.Pointer(&g.bias[u0*cw])
-			t.cols = full
-			runTileF(s.idRow, &t)
-		} else if full > 0 {
+		if full > 0 {
 			for r := range s.mr {
 				ri := i + min(r, rows-1)
 				t.c[r] = unsafe.Pointer(&dst[ri*ldc+u0*cw])
@@ -272,51 +277,7 @@ func (s *simdF32) block(g *Float32, dst []float32, ldc int, a []float32, lda, m,
 			t.w = unsafe.Pointer(&g.w.data[c*k*cw])
 			t.bias = unsafe.Pointer(&g.bias[c*cw])
 			t.cols = 1
-			if s.idHalf != tileNone && n-c*cw <= 16 {
-				runTileF(s.idHalf, &t)
-			} else {
-				runTileF(s.id, &t)
-			}
-			for r := range rows {
-				copy(dst[(i+r)*ldc+c*cw:(i+r)*ldc+n], sink[r][:])
-			}
-		}
-	}
-}
-
-// half8 runs the eight-row kernel on column c, whose channels from c·cw
-// to n are at most 16. It writes a row in place when the column ends the
-// row exactly at 16 channels, else through a buffer. A group of fewer than
-// eight rows repeats its last row.
-func (s *simdF32) half8(g *Float32, dst []float32, ldc int, a []float32, lda, m, c int) {
-	k, n, cw := g.w.k, g.w.n, s.cw
-	direct := n-c*cw == 16
-	var (
-		t    tileArgsF
-		sink [8][16]float32
-	)
-	t.k = k
-	t.lo, t.hi = g.lo, g.hi
-	t.w = unsafe.Pointer(&g.w.data[c*k*cw])
-	t.bias = unsafe.Pointer(&g.bias[c*cw])
-	t.cols = 1
-	for i := 0; i < m; i += 8 {
-		rows := min(8, m-i)
-		for r := range 8 {
-			ri := i + min(r, rows-1)
-			pa := unsafe.Pointer(&a[ri*lda : ri*lda+k][0])
-			pc := unsafe.Pointer(&sink[r])
-			if direct {
-				pc = unsafe.Pointer(&dst[ri*ldc+c*cw : ri*ldc+n][0])
-			}
-			if r < 4 {
-				t.a[r], t.c[r] = pa, pc
-			} else {
-				t.a4[r-4], t.c4[r-4] = pa, pc
-			}
-		}
-		runTileF(s.idHalf8, &t)
-		if !direct {
+			runTileF(s.id, &t)
 			for r := range rows {
 				copy(dst[(i+r)*ldc+c*cw:(i+r)*ldc+n], sink[r][:])
 			}

@@ -25,7 +25,6 @@ func TestTileArgsLayout(t *testing.T) {
 		{"F.a", unsafe.Offsetof(f.a), 0}, {"F.c", unsafe.Offsetof(f.c), 32}, {"F.w", unsafe.Offsetof(f.w), 64},
 		{"F.bias", unsafe.Offsetof(f.bias), 72}, {"F.k", unsafe.Offsetof(f.k), 80}, {"F.cols", unsafe.Offsetof(f.cols), 88},
 		{"F.wStride", unsafe.Offsetof(f.wStride), 96}, {"F.lo", unsafe.Offsetof(f.lo), 104}, {"F.hi", unsafe.Offsetof(f.hi), 108},
-		{"F.a4", unsafe.Offsetof(f.a4), 112}, {"F.c4", unsafe.Offsetof(f.c4), 144},
 		{"G.a", unsafe.Offsetof(g.a), 0}, {"G.lda", unsafe.Offsetof(g.lda), 8}, {"G.m", unsafe.Offsetof(g.m), 16},
 		{"G.c", unsafe.Offsetof(g.c), 24}, {"G.ldc", unsafe.Offsetof(g.ldc), 32}, {"G.w", unsafe.Offsetof(g.w), 40},
 		{"G.ep", unsafe.Offsetof(g.ep), 48}, {"G.cols", unsafe.Offsetof(g.cols), 56}, {"G.k", unsafe.Offsetof(g.k), 64},
