@@ -25,7 +25,7 @@ REF_CGO := CGO_ENABLED=1 CGO_CFLAGS="-I$(REF)/c/include" \
 TFLITE_LIB ?= /usr/local/lib
 TFLITE_INCLUDE ?= /usr/local/include
 
-.PHONY: help build test race lint cross check ci ci-deps ref conformance fuzz arm64 tflite tflite-arm64 dist agent-tflite v4l2 bench demo clean
+.PHONY: help build test race lint cross check ci ci-deps ref conformance fuzz arm64 tflite tflite-arm64 dist agent-tflite v4l2 bench examples demo clean
 
 help: ## list targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -44,7 +44,7 @@ lint: ## gofmt and go vet
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	@if [ -f $(REF)/c/include/tensorflow/lite/c/c_api.h ]; then \
-		$(REF_CGO) $(GO) vet -tags tfliteref ./internal/tfliteref/... ./infer/conformance/; \
+		$(REF_CGO) $(GO) vet -tags tfliteref ./internal/tfliteref/... ./infer/conformance/ ./internal/featuremap/; \
 	else echo "lint: skipping the tfliteref vet (run make ref first)"; fi
 
 cross: ## static CGO_ENABLED=0 builds for linux amd64, arm64 and arm (GOARM=7)
@@ -68,6 +68,7 @@ conformance: ref ## compare the native engine with the real TFLite runtimes, liv
 	@mkdir -p $(OUT)
 	set -o pipefail; $(REF_CGO) TFLITE_WASM_DIR=$(REF)/wasm $(GO) test -tags tfliteref -count=1 -v ./internal/tfliteref/ | tee $(OUT)/conformance.txt
 	set -o pipefail; $(REF_CGO) TFLITE_WASM_DIR=$(REF)/wasm $(GO) test -tags tfliteref -count=1 -v -run 'Live' ./infer/conformance/ | tee -a $(OUT)/conformance.txt
+	set -o pipefail; $(REF_CGO) $(GO) test -tags tfliteref -count=1 -v -run 'AgreesWithTFLite' ./internal/featuremap/ | tee -a $(OUT)/conformance.txt
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
@@ -107,6 +108,9 @@ v4l2: ## capture from a real V4L2 camera: Debian's kernel with the vivid driver 
 
 bench: ref ## benchmarks: the engine vs the real TFLite runtimes, and the agent pipeline (frames/s, latency, allocations)
 	./.ci/bench.sh
+
+examples: ## feature maps and LIME overlays of MobileNet v2 and the fruit CNN on Fruits-360 images, into out/examples/
+	./.ci/examples.sh
 
 demo: ## the agent's main job: a simulated conveyor of Fruits-360 images, MobileNet v2, the embedded MQTT broker, and a subscriber printing what arrives
 	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/agent

@@ -13,6 +13,10 @@
 # The models: the Coral MobileNets, the MLPerf Tiny ones, and the workshop
 # fruit CNN (float and int8), written by kerastest/fruitcnn.py (python3 with
 # h5py) and converted with our converter, int8 calibrated on Fruits-360.
+# Then a second table, explanations: wall seconds of `convert lime` (1000
+# samples) and `convert featuremaps --all` on MobileNet v2 and the fruit
+# CNN int8, median of 3, beside the goals (lime: MobileNet v2 < 15 s, fruit
+# CNN < 1 s; feature maps of every layer < 1 s).
 # Then the agent's frame path (pipeline, camera frames, latency): bench_agent.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -82,6 +86,42 @@ for path in "${models[@]}"; do
 	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${name%.tflite}" "$n1" "$n2" "${b8:--}" "$c" "$x" "$w" \
 		"$(ratio "$n1" "$c")" "$(ratio "$n1" "$w")" "$(ratio "$n1" "$x")" "$(ratio "$n1" "$n2")"
 done | tee "$out/table.md"
+
+# Explanations: wall seconds of one `convert lime` (1000 samples, the
+# default, classified on every core) and one `convert featuremaps --all`,
+# whole commands (model load, image decode, PNG encode included), median
+# of 3 runs, beside the goals of issue 9.
+img=$TD/images/fruits360/Test/Banana/102_100.jpg
+mnv2=$TD/models/coral/mobilenet_v2_1.0_224_quant.tflite
+# wall NAME GOAL COMMAND... prints one table row.
+wall() {
+	local name=$1 goal=$2 t=() i s e
+	shift 2
+	for i in 1 2 3; do
+		s=$(date +%s.%N)
+		"$@" >/dev/null 2>"$out/explain.err" || { echo "bench: $name failed:" >&2; cat "$out/explain.err" >&2; exit 1; }
+		e=$(date +%s.%N)
+		t+=("$(echo "$e - $s" | bc -l)")
+	done
+	local m
+	m=$(printf '%s\n' "${t[@]}" | sort -g | sed -n 2p)
+	printf '| %s | %.2f | < %s | %s |\n' "$name" "$m" "$goal" "$( (($(echo "$m < $goal" | bc -l))) && echo yes || echo NO)"
+}
+echo
+echo "explanations (wall seconds, median of 3, $(nproc) cores)"
+echo
+printf '| %s | %s | %s | %s |\n' command seconds goal meets
+printf '|---|---:|---:|---|\n'
+{
+	wall "lime mobilenet_v2_1.0_224_quant, 1000 samples" 15 \
+		"$out/convert" lime --model "$mnv2" "$img" --samples 1000 --seed 1 -o "$out/lime_mobilenet_v2.png"
+	wall "lime fruitcnn_int8, 1000 samples" 1 \
+		"$out/convert" lime --model "$out/fruitcnn_int8.tflite" "$img" --samples 1000 --seed 1 -o "$out/lime_fruitcnn_int8.png"
+	wall "featuremaps --all mobilenet_v2_1.0_224_quant" 1 \
+		"$out/convert" featuremaps --model "$mnv2" "$img" --all -o "$out/featuremaps_mobilenet_v2.png"
+	wall "featuremaps --all fruitcnn_int8" 1 \
+		"$out/convert" featuremaps --model "$out/fruitcnn_int8.tflite" "$img" --all -o "$out/featuremaps_fruitcnn_int8.png"
+} | tee "$out/explanations.md"
 
 echo
 "$root/.ci/bench_agent.sh"

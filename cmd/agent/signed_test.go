@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -71,12 +72,14 @@ signing: {trusted_keys: "`+trusted+`"}
 	forged := bytes.Clone(good)
 	var env map[string]any
 	json.Unmarshal(forged, &env)
-	sig := []byte(env["sig"].(string))
-	sig[5] ^= 1
-	if sig[5] == '=' || sig[5] == '/'+1 {
-		sig[5] = 'A'
+	// Flip a bit of the signature itself, not of its base64 text (which
+	// could make it malformed rather than forged).
+	sig, err := base64.StdEncoding.DecodeString(env["sig"].(string))
+	if err != nil {
+		t.Fatal(err)
 	}
-	env["sig"] = string(sig)
+	sig[5] ^= 1
+	env["sig"] = base64.StdEncoding.EncodeToString(sig)
 	forged, _ = json.Marshal(env)
 
 	for _, tc := range []struct {
