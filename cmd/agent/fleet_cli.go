@@ -132,7 +132,7 @@ func cmdFleetPush(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fleet push", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: agent fleet push (--group G | --device D) --key KEY.pem [--config LOCAL.yaml] [--broker URL --user U --password-env VAR --prefix P] [--version N] [--dry-run] FILE")
+		fmt.Fprintln(stderr, "usage: agent fleet push (--group G | --device D) --key KEY.pem [--config LOCAL.yaml [--over GROUP.yaml]] [--broker URL --user U --password-env VAR --prefix P] [--version N] [--dry-run] FILE")
 		fmt.Fprintln(stderr, "FILE is a fleet config: version: 1 and keys of the sections "+strings.Join(config.FleetSections, ", ")+".")
 		fs.PrintDefaults()
 	}
@@ -141,6 +141,11 @@ func cmdFleetPush(args []string, stdout, stderr io.Writer) error {
 	keyFile := fs.String("key", "", "sign with this private key `file` (agent keygen)")
 	version := fs.Uint64("version", 0, "the config's version (default: the Unix time in ms, or the retained version + 1 if that is greater)")
 	dryRun := fs.Bool("dry-run", false, "check and sign, print what would be pushed, publish nothing")
+	var over []string
+	fs.Func("over", "with --config: a fleet config `FILE` the boards already run, merged before this one (the group's, under a device's); repeatable, in order", func(s string) error {
+		over = append(over, s)
+		return nil
+	})
 	bf := addBrokerFlags(fs)
 	pos, err := cli.ParseFlags(fs, args)
 	if err != nil {
@@ -157,6 +162,8 @@ func cmdFleetPush(args []string, stdout, stderr io.Writer) error {
 		return cli.Usagef("--version %d is above %d", *version, uint64(signing.MaxVersion))
 	case cli.IsSet(fs, "version") && *version == 0:
 		return cli.Usagef("--version must be at least 1")
+	case len(over) > 0 && *bf.config == "":
+		return cli.Usagef("--over needs --config: the board the layers are merged onto")
 	}
 	file := pos[0]
 	data, err := os.ReadFile(file)
@@ -172,8 +179,21 @@ func cmdFleetPush(args []string, stdout, stderr io.Writer) error {
 		if board, err = config.Load(*bf.config); err != nil {
 			return err
 		}
-		if merged, err = config.Merge(board, layer); err != nil {
-			return fmt.Errorf("fleet push: %s merged onto %s has errors; boards would reject it:\n%w", file, *bf.config, err)
+		var layers []*config.Layer
+		for _, o := range over {
+			b, err := os.ReadFile(o)
+			if err != nil {
+				return fmt.Errorf("fleet push: --over: %w", err)
+			}
+			l, err := config.ParseLayer(b, o)
+			if err != nil {
+				return err
+			}
+			layers = append(layers, l)
+		}
+		onto := strings.Join(append([]string{*bf.config}, over...), " + ")
+		if merged, err = config.Merge(board, append(layers, layer)...); err != nil {
+			return fmt.Errorf("fleet push: %s merged onto %s has errors; boards would reject it:\n%w", file, onto, err)
 		}
 		if g := board.Device.Group; *group != "" && g != *group {
 			fmt.Fprintf(stderr, "agent fleet push: warning: %s is a board of group %q, not %q: it will not receive this config\n", *bf.config, g, *group)
@@ -215,7 +235,7 @@ func cmdFleetPush(args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "# %s merged onto %s: the effective config\n%s", file, *bf.config, out)
+			fmt.Fprintf(stdout, "# %s merged onto %s: the effective config\n%s", file, strings.Join(append([]string{*bf.config}, over...), " + "), out)
 		}
 		fmt.Fprintln(stdout, "dry run: nothing published")
 		return nil

@@ -108,6 +108,22 @@ func TestFleetPushDryRun(t *testing.T) {
 		}
 	}
 
+	// A device's override, merged over its group's (--over): the device's
+	// key wins, the group's others stay.
+	override := writeFleetFile(t, t.TempDir(), "belt7.yaml", "version: 1\nmodel: {top: 4}\n")
+	code, out, errOut = fleetCLI("fleet", "push", "--device", "belt7", "--key", keyPath, "--config", boardPath, "--over", layerPath, "--dry-run", override)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"merged onto " + boardPath + " + " + layerPath, "top: 4", "path: https://models.example/fruits_v3.tflite"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--over: output lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, _ := fleetCLI("fleet", "push", "--device", "belt7", "--key", keyPath, "--over", layerPath, "--dry-run", override); code != 2 {
+		t.Errorf("--over without --config: exit %d, want 2", code)
+	}
+
 	// Without --config: no merged config, the device topic, a version from the clock.
 	before := time.Now().UnixMilli()
 	code, out, errOut = fleetCLI("fleet", "push", "--device", "belt7", "--prefix", "plant/a", "--key", keyPath, "--dry-run", layerPath)
