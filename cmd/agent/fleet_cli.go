@@ -117,14 +117,19 @@ func (b *brokerFlags) connection(board *config.Config) (cfg *config.Config, user
 			return nil, "", "", "", err
 		}
 	}
-	prefix = *b.prefix
-	if prefix == "" && board != nil {
-		prefix = board.MQTT.Prefix
+	return cfg, user, pw, b.prefixOf(board), nil
+}
+
+// prefixOf is the topic prefix: --prefix, else the board's, else the
+// default.
+func (b *brokerFlags) prefixOf(board *config.Config) string {
+	if *b.prefix != "" {
+		return *b.prefix
 	}
-	if prefix == "" {
-		prefix = publish.DefaultPrefix
+	if board != nil && board.MQTT.Prefix != "" {
+		return board.MQTT.Prefix
 	}
-	return cfg, user, pw, prefix, nil
+	return publish.DefaultPrefix
 }
 
 // cmdFleetPush checks, signs and publishes a fleet config.
@@ -204,10 +209,7 @@ func cmdFleetPush(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	pub, _ := key.Public().(ed25519.PublicKey)
-	cfg, user, pw, prefix, err := bf.connection(board)
-	if err != nil {
-		return err
-	}
+	prefix := bf.prefixOf(board)
 	var topic string
 	if *group != "" {
 		topic, err = publish.FleetConfigTopic(prefix, *group)
@@ -241,6 +243,12 @@ func cmdFleetPush(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 
+	// Credentials only now: a dry run, on an operator's machine, needs
+	// none of the board's.
+	cfg, user, pw, _, err := bf.connection(board)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	retained := make(chan []byte, 1)
