@@ -18,32 +18,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// # Fleet configs
-//
-// A fleet config (a Layer) is a partial config, published signed and
-// retained to a group or to one device (see package signing and `agent
-// fleet push`). It has version: 1 and any keys of the sections in
-// FleetSections. A device runs its own file with its group's layer merged
-// on top, then its device layer on top of that (Merge):
-//
-//   - a mapping merges key by key: a key the layer sets replaces the value
-//     below it, a key it does not set keeps it;
-//   - cameras merge by name: an entry naming a camera of the config below
-//     merges into that camera (only the keys it sets change); an entry with
-//     a new name adds a camera; cameras are never removed by a layer;
-//   - every other list (actuators, source formats) replaces the list below
-//     it as a whole;
-//   - a key with no value (or ~) keeps the value below it.
-//
-// The sections that make the device reachable and trusted (device, mqtt,
-// signing, http, fleet), and its local output (stdout, log), stay in the
-// device's own file: a layer setting them is refused, so no config sent
-// over the network can cut a board off its broker or change whom it
-// trusts. Paths in a layer are absolute paths on the board, or, for the
-// model and labels, URLs with their SHA-256. ${VAR} references are not
-// expanded in layers (a config from the network must not read the
-// board's environment).
-
 // FleetSections are the top-level keys a fleet config may set, besides
 // version.
 var FleetSections = []string{"model", "infer", "cameras", "pipeline", "actuators"}
