@@ -2,22 +2,14 @@ package lime_test
 
 import (
 	"context"
-	"image"
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 
 	"github.com/fruitcam/fruitcam/infer"
 	"github.com/fruitcam/fruitcam/infer/preprocess"
-	"github.com/fruitcam/fruitcam/infer/tfl"
-	"github.com/fruitcam/fruitcam/internal/dataset"
-	"github.com/fruitcam/fruitcam/internal/keras"
-	"github.com/fruitcam/fruitcam/internal/keras/kerastest"
 	"github.com/fruitcam/fruitcam/internal/lime"
-	"github.com/fruitcam/fruitcam/internal/lower"
 	"github.com/fruitcam/fruitcam/internal/testdata"
-	"github.com/fruitcam/fruitcam/quant/ptq"
+	"github.com/fruitcam/fruitcam/internal/testmodels"
 )
 
 // BenchmarkLIME is one explanation with lime's defaults (1000 samples,
@@ -72,47 +64,9 @@ func BenchmarkLIME(b *testing.B) {
 	}
 }
 
-// fruitCNN converts the workshop's fruit CNN fixture into the int8
-// model `convert keras --quantize int8` writes, calibrated on 32
-// Fruits-360 training images, and returns its path.
+// fruitCNN writes the workshop's fruit CNN in int8 (testmodels.FruitCNN)
+// and returns its path.
 func fruitCNN(b *testing.B) string {
-	check := func(err error) {
-		b.Helper()
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	km, err := keras.ReadFile(kerastest.FruitCNN(b))
-	check(err)
-	res, err := lower.Lower(km, lower.Options{Description: "lime benchmark: fruit CNN"})
-	check(err)
-	sg := &res.Model.Subgraphs[0]
-	spec, err := preprocess.ShapeSpec(sg.Tensors[sg.Inputs[0]].Shape)
-	check(err)
-	spec.Normalize, spec.Resize = preprocess.Unit, preprocess.Nearest // the workshop's training
-	pre, err := preprocess.New(spec, preprocess.Tensor{Type: tfl.Float32})
-	check(err)
-	cal, err := ptq.NewCalibrator(res.Model, ptq.Options{InputRange: &[2]float64{0, 1}})
-	check(err)
-	set, err := dataset.Scan(testdata.Path(b, "images/fruits360/Training"))
-	check(err)
-	in := make([]byte, pre.SlotBytes())
-	for _, it := range set.Sample(32).Items {
-		var img image.Image
-		img, err = preprocess.DecodeFile(it.Path)
-		check(err)
-		check(pre.Into(in, 0, img))
-		check(cal.Add(in))
-	}
-	q, err := cal.Quantize()
-	check(err)
-	check(infer.SetMetadata(q, &infer.Metadata{
-		Schema: infer.MetadataSchema, Name: "fruit_cnn", Labels: kerastest.FruitCNNLabels,
-		Normalize: string(preprocess.Unit), Resize: string(preprocess.Nearest),
-	}))
-	data, err := tfl.Write(q)
-	check(err)
-	path := filepath.Join(b.TempDir(), "fruit_cnn_int8.tflite")
-	check(os.WriteFile(path, data, 0o644))
-	return path
+	_, q := testmodels.FruitCNN(b)
+	return testmodels.Write(b, q, "fruit_cnn_int8.tflite")
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
@@ -13,16 +11,10 @@ import (
 
 	"github.com/fruitcam/fruitcam/capture"
 	"github.com/fruitcam/fruitcam/infer"
-	"github.com/fruitcam/fruitcam/infer/preprocess"
-	"github.com/fruitcam/fruitcam/infer/tfl"
-	"github.com/fruitcam/fruitcam/internal/dataset"
-	"github.com/fruitcam/fruitcam/internal/keras"
-	"github.com/fruitcam/fruitcam/internal/keras/kerastest"
-	"github.com/fruitcam/fruitcam/internal/lower"
 	"github.com/fruitcam/fruitcam/internal/pipeline"
 	"github.com/fruitcam/fruitcam/internal/pipeline/pipelinetest"
 	"github.com/fruitcam/fruitcam/internal/testdata"
-	"github.com/fruitcam/fruitcam/quant/ptq"
+	"github.com/fruitcam/fruitcam/internal/testmodels"
 )
 
 // BenchmarkAgent measures the agent's frame path, 640×480 YUYV camera
@@ -362,43 +354,11 @@ func coral(name string) func(b *testing.B) string {
 	return func(b *testing.B) string { return testdata.Path(b, "models/coral/"+name) }
 }
 
-// fruitCNN converts the workshop's fruit CNN fixture (kerastest.FruitCNN:
-// its architecture with seeded random weights, written by Python) into
-// the int8 model `convert keras --quantize int8` writes, calibrated on 32
-// Fruits-360 training images, and returns its path.
+// fruitCNN writes the workshop's fruit CNN in int8 (testmodels.FruitCNN)
+// and returns its path.
 func fruitCNN(b *testing.B) string {
-	km, err := keras.ReadFile(kerastest.FruitCNN(b))
-	check(b, err)
-	res, err := lower.Lower(km, lower.Options{Description: "pipeline benchmark: fruit CNN"})
-	check(b, err)
-	sg := &res.Model.Subgraphs[0]
-	spec, err := preprocess.ShapeSpec(sg.Tensors[sg.Inputs[0]].Shape)
-	check(b, err)
-	spec.Normalize, spec.Resize = preprocess.Unit, preprocess.Nearest // the workshop's training
-	pre, err := preprocess.New(spec, preprocess.Tensor{Type: tfl.Float32})
-	check(b, err)
-	cal, err := ptq.NewCalibrator(res.Model, ptq.Options{InputRange: &[2]float64{0, 1}})
-	check(b, err)
-	set, err := dataset.Scan(testdata.Path(b, "images/fruits360/Training"))
-	check(b, err)
-	in := make([]byte, pre.SlotBytes())
-	for _, it := range set.Sample(32).Items {
-		img, err := preprocess.DecodeFile(it.Path)
-		check(b, err)
-		check(b, pre.Into(in, 0, img))
-		check(b, cal.Add(in))
-	}
-	q, err := cal.Quantize()
-	check(b, err)
-	check(b, infer.SetMetadata(q, &infer.Metadata{
-		Schema: infer.MetadataSchema, Name: "fruit_cnn", Labels: kerastest.FruitCNNLabels,
-		Normalize: string(preprocess.Unit), Resize: string(preprocess.Nearest),
-	}))
-	data, err := tfl.Write(q)
-	check(b, err)
-	path := filepath.Join(b.TempDir(), "fruit_cnn_int8.tflite")
-	check(b, os.WriteFile(path, data, 0o644))
-	return path
+	_, q := testmodels.FruitCNN(b)
+	return testmodels.Write(b, q, "fruit_cnn_int8.tflite")
 }
 
 // check fails b when err is not nil.
