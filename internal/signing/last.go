@@ -9,7 +9,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
+
+	"github.com/fruitcam/fruitcam/internal/atomicfile"
 )
 
 // LoadLastConfig reads the LastConfig saved at path. A missing file is
@@ -56,30 +57,8 @@ func SaveLastConfig(path string, l LastConfig) error {
 	if err != nil { // an int and a string: cannot fail
 		return fmt.Errorf("signing: last config: %w", err)
 	}
-	data = append(data, '\n')
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("signing: last config: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("signing: last config %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // best effort: some file systems cannot sync directories
-		d.Close()
 	}
 	return nil
 }
