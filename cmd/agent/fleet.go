@@ -11,6 +11,7 @@ import (
 	"image/color"
 	"log/slog"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -111,6 +112,15 @@ func openFleet(cfg *config.Config, log *slog.Logger) (*fleet, error) {
 		base: cfg, dir: dir, log: log, verifier: v, topics: topics,
 		store: &modelstore.Store{Dir: filepath.Join(dir, "models"), Timeout: cfg.Fleet.FetchTimeout},
 		seen:  map[string]signing.LastConfig{},
+	}
+	if cfg.Fleet.CA != "" {
+		tc, err := (publish.TLSFiles{CA: cfg.Fleet.CA}).Config()
+		if err != nil {
+			return nil, fmt.Errorf("fleet.ca: %w", err)
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = tc
+		f.store.Client = &http.Client{Transport: tr}
 	}
 	if cfg.Device.Group != "" {
 		f.group = topics.FleetConfig(cfg.Device.Group)

@@ -6,7 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -443,6 +446,48 @@ func TestSelfTest(t *testing.T) {
 		err := selfTest(ms, c)
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("selfTest(%+v) = %v, want %q", tc.st, err, tc.want)
+		}
+	}
+}
+
+// TestFleetPrivateCA: models come from an https:// server whose
+// certificate a private CA signed (fleet.ca); without it the fetch is
+// refused with the TLS error.
+func TestFleetPrivateCA(t *testing.T) {
+	model := testdata.Path(t, "models/coral/mobilenet_v1_0.25_128_quant.tflite")
+	srv := httptest.NewUnstartedServer(http.FileServer(http.Dir(filepath.Dir(model))))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake, expected
+	srv.StartTLS()
+	defer srv.Close()
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pub, _, err := signing.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := filepath.Join(dir, "trusted_keys")
+	if err := os.WriteFile(keys, []byte(signing.TrustedKeyLine(pub, "ops")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url := srv.URL + "/" + filepath.Base(model)
+	for _, withCA := range []bool{true, false} {
+		cfg := testConfig(t, fmt.Sprintf("cameras: [{name: belt, source: {type: pattern}}]\nsigning: {trusted_keys: %s}\nfleet: {dir: %s}\n", keys, t.TempDir()))
+		if withCA {
+			cfg.Fleet.CA = ca
+		}
+		f, err := openFleet(cfg, quietLog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := f.fetch(t.Context(), url, fileSHA256(t, model))
+		switch {
+		case withCA && (err != nil || fileSHA256(t, p) != fileSHA256(t, model)):
+			t.Errorf("with fleet.ca: %q, %v", p, err)
+		case !withCA && (err == nil || !strings.Contains(err.Error(), "certificate")):
+			t.Errorf("without fleet.ca: %q, %v; want a certificate error", p, err)
 		}
 	}
 }

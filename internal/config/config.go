@@ -260,6 +260,9 @@ type Fleet struct {
 	HealthWindow time.Duration `yaml:"health_window"`
 	// FetchTimeout bounds the download of a model named by URL.
 	FetchTimeout time.Duration `yaml:"fetch_timeout"`
+	// CA is the CA certificate (PEM) of an https:// model server with a
+	// private CA; empty: the system's CAs.
+	CA string `yaml:"ca"`
 	SelfTest     SelfTest      `yaml:"selftest"`
 }
 

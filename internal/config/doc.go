@@ -194,6 +194,7 @@
 //	| `fleet.keep` | int | 5 | good configs kept for rollback |
 //	| `fleet.health_window` | duration | 1m0s | a new fleet config must stay healthy this long to count as good; a camera down or inference failing within it rolls back to the last good config |
 //	| `fleet.fetch_timeout` | duration | 5m0s | longest download of a model or labels file named by URL |
+//	| `fleet.ca` | path | "" | the CA certificate (PEM) of an https:// model server signed by a private CA; default: the system's CAs |
 //	| `fleet.selftest.image` | path | "" | image a new model must classify before it replaces the running one; empty: a synthetic frame |
 //	| `fleet.selftest.label` | string | "" | the label the new model must give fleet.selftest.image; empty: any |
 //	| `http.enabled` | bool | false | serve Prometheus metrics at /metrics and health at /healthz |

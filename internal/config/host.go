@@ -41,6 +41,9 @@ func (c *Config) CheckHost() (errs, warnings Errors) {
 	if c.Model.Labels != "" && !IsURL(c.Model.Labels) {
 		regular("model.labels", c.Model.Labels, "labels")
 	}
+	if c.Fleet.CA != "" {
+		regular("fleet.ca", c.Fleet.CA, "CA certificate")
+	}
 	if c.Fleet.SelfTest.Image != "" {
 		regular("fleet.selftest.image", c.Fleet.SelfTest.Image, "self-test image")
 	}

@@ -220,6 +220,7 @@ func (c *Config) Resolve(dir string) error {
 		abs(&c.Model.Labels)
 	}
 	abs(&c.Fleet.Dir)
+	abs(&c.Fleet.CA)
 	abs(&c.Fleet.SelfTest.Image)
 	abs(&c.Model.CPUModel)
 	abs(&c.MQTT.Spool.Dir)
