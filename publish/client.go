@@ -341,7 +341,7 @@ func (c *Client) afterConnect() {
 	c.announce.Lock()
 	defer c.announce.Unlock()
 	c.mu.Lock()
-	closed, handler, configs, state := c.closed, c.handler, c.configs, c.lastState
+	closed, handler, configs, state, discovery := c.closed, c.handler, c.configs, c.lastState, c.opts.Discovery
 	labels := make(map[string]string, len(c.labels))
 	for k, v := range c.labels {
 		labels[k] = v
@@ -367,8 +367,8 @@ func (c *Client) afterConnect() {
 				return err
 			}
 		}
-		if c.opts.Discovery != nil {
-			for _, m := range c.opts.Discovery.Messages(c.topics) {
+		if discovery != nil {
+			for _, m := range discovery.Messages(c.topics) {
 				tok := c.conn.Publish(m.Topic, 1, true, m.Payload)
 				if err := c.wait(c.life, tok, c.opts.PublishTimeout, "Home Assistant discovery "+m.Topic); err != nil {
 					return err

@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 )
@@ -104,4 +105,41 @@ func haID(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+// Rediscover replaces the Home Assistant announcement (a fleet config
+// changed the model or the cameras): the new config messages go out now,
+// retained, and again after every connection; entities of cameras that
+// are gone are removed (an empty retained config message, as Home
+// Assistant's discovery protocol has it). Without Options.Discovery it
+// does nothing.
+func (c *Client) Rediscover(ctx context.Context, d Discovery) error {
+	// After an announcement in progress, so that the old one cannot land
+	// after the new.
+	c.announce.Lock()
+	defer c.announce.Unlock()
+	c.mu.Lock()
+	old := c.opts.Discovery
+	if old == nil || c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.opts.Discovery = &d
+	c.mu.Unlock()
+	msgs := d.Messages(c.topics)
+	kept := make(map[string]bool, len(msgs))
+	for _, m := range msgs {
+		kept[m.Topic] = true
+	}
+	for _, m := range old.Messages(c.topics) {
+		if !kept[m.Topic] {
+			msgs = append(msgs, Message{Topic: m.Topic}) // removes the entity
+		}
+	}
+	for _, m := range msgs {
+		if err := c.publishQoS1(ctx, m.Topic, m.Payload, "Home Assistant discovery "+m.Topic); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -6,7 +6,9 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/fruitcam/fruitcam/publish"
 	"github.com/fruitcam/fruitcam/publish/publishtest"
@@ -70,5 +72,37 @@ func TestDiscoveryPublished(t *testing.T) {
 		if !got.Retained {
 			t.Errorf("%s not retained", topic)
 		}
+	}
+}
+
+// TestRediscover: a fleet config that renames the model and swaps a
+// camera re-announces the device; the entities of the camera that went
+// are removed (empty retained config messages).
+func TestRediscover(t *testing.T) {
+	m := publishtest.StartMosquitto(t)
+	c, err := publish.Connect(ctxT(t), publish.Options{
+		Broker: m.URL(), Device: "d1", Discovery: &publish.Discovery{Cameras: []string{"belt", "side"}, Model: "v1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeClient(t, c)
+	if err := c.Rediscover(ctxT(t), publish.Discovery{Cameras: []string{"belt", "top"}, Model: "v2"}); err != nil {
+		t.Fatal(err)
+	}
+	sub := publishtest.Subscribe(t, publishtest.Conn{Broker: m.URL()}, "homeassistant/#")
+	time.Sleep(300 * time.Millisecond) // the retained messages
+	got := map[string]string{}
+	for _, msg := range sub.Received() {
+		got[msg.Topic] = string(msg.Payload)
+	}
+	if _, ok := got["homeassistant/sensor/fruitcam_d1/side_label/config"]; ok {
+		t.Error("the entities of camera side are still announced")
+	}
+	if p := got["homeassistant/sensor/fruitcam_d1/top_label/config"]; !strings.Contains(p, `"model":"v2"`) {
+		t.Errorf("camera top's label entity: %q, want it announced with model v2", p)
+	}
+	if p := got["homeassistant/sensor/fruitcam_d1/belt_label/config"]; !strings.Contains(p, `"model":"v2"`) {
+		t.Errorf("camera belt's label entity: %q, want model v2", p)
 	}
 }

@@ -574,7 +574,7 @@ func (a *agent) discovery() *publish.Discovery {
 	}
 	m := a.meta.get().Model
 	d := &publish.Discovery{Prefix: h.Prefix, Model: m.Name, Version: m.Version}
-	for _, c := range a.cfg.Cameras {
+	for _, c := range a.line().cfg.Cameras {
 		d.Cameras = append(d.Cameras, c.Name)
 	}
 	return d

@@ -583,6 +583,11 @@ func (a *agent) swap(ctx context.Context, next *config.Config) error {
 	case a.statsNow <- struct{}{}:
 	default:
 	}
+	if d := a.discovery(); d != nil && a.client != nil {
+		if err := a.client.Rediscover(ctx, *d); err != nil {
+			a.log.Warn("fleet: Home Assistant not told of the new config (it is after the next connection)", "err", err)
+		}
+	}
 	// The old pipeline finishes its frames with the old model.
 	old.pipe.Close()
 	<-old.pipeDone
