@@ -576,6 +576,9 @@ func (a *agent) swap(ctx context.Context, next *config.Config) error {
 	a.mu.Unlock()
 	for _, c := range l.cameras {
 		if keep[c.Name] == nil {
+			if a.metrics != nil {
+				a.metrics.AddCamera(c.Name)
+			}
 			a.startCamera(a.runCtx, c)
 		}
 	}

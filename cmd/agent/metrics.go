@@ -77,9 +77,9 @@ func (a *agent) mirrorMetrics() {
 		if c.v4l2 == nil {
 			continue
 		}
-		f, ok := m.Cameras[c.Name]
+		f, ok := m.Camera(c.Name)
 		if !ok {
-			continue // added by a fleet config: its counters come with the next start
+			continue // a fleet config is adding it
 		}
 		h := c.v4l2.Health()
 		f.Reopens.Set(uint64(h.Reopens))

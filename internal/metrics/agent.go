@@ -1,5 +1,7 @@
 package metrics
 
+import "sync"
+
 // Health states of a component, as in the stats payload's "health" map
 // (publish.HealthOK and the others).
 const (
@@ -67,10 +69,12 @@ type Agent struct {
 	Inference        *Histogram // fruitcam_inference_seconds: model time per frame
 	CaptureToPublish *Histogram // fruitcam_capture_to_publish_seconds: first frame captured -> result built
 
-	// Cameras holds each camera's counters by name.
-	Cameras map[string]CameraFigures
-
-	health map[string]*StateSet
+	reg *Registry
+	// mu guards cameras and health, which AddCamera extends while scrapes
+	// read them. It is never held while the registry's lock is taken.
+	mu      sync.Mutex
+	cameras map[string]CameraFigures
+	health  map[string]*StateSet
 }
 
 // CameraFigures are one camera's counters, mirrored from capture.Health
@@ -116,29 +120,71 @@ func NewAgent(r *Registry, o AgentOptions) *Agent {
 		Inference:        r.Histogram("fruitcam_inference_seconds", "Model time per frame.", inferenceBuckets),
 		CaptureToPublish: r.Histogram("fruitcam_capture_to_publish_seconds", "Time from the capture of an item's first frame to its result.", latencyBuckets),
 
-		Cameras: make(map[string]CameraFigures, len(o.Cameras)),
+		reg:     r,
+		cameras: make(map[string]CameraFigures, len(o.Cameras)),
 		health:  make(map[string]*StateSet, len(o.Components)),
 	}
 	a.Temperature.Unset()
 	a.BackendState.Set("ok")
 	for _, c := range o.Cameras {
-		l := Label{"camera", c}
-		a.Cameras[c] = CameraFigures{
-			Reopens:   r.Counter("fruitcam_camera_reopens_total", "Times a camera was reopened after it failed or disappeared.", l),
-			BadFrames: r.Counter("fruitcam_camera_bad_frames_total", "Frames discarded as short or undecodable.", l),
-			Dropped:   r.Counter("fruitcam_camera_dropped_frames_total", "Older frames skipped to hand out the newest.", l),
-		}
+		a.addCounters(c)
 	}
 	for _, c := range o.Components {
-		a.health[c] = r.StateSet("fruitcam_health", "Health of each component, as in the stats payload: ok, degraded or down.", "state", healthStates, Label{"component", c})
+		a.addComponent(c)
 	}
 	return a
+}
+
+// AddCamera registers the counters and the health (component
+// camera:<name>) of a camera added while the agent runs (by a fleet
+// config); a camera already registered is left as it is.
+func (a *Agent) AddCamera(name string) {
+	a.addCounters(name)
+	a.addComponent("camera:" + name)
+}
+
+func (a *Agent) addCounters(name string) {
+	if _, ok := a.Camera(name); ok {
+		return
+	}
+	l := Label{"camera", name}
+	f := CameraFigures{
+		Reopens:   a.reg.Counter("fruitcam_camera_reopens_total", "Times a camera was reopened after it failed or disappeared.", l),
+		BadFrames: a.reg.Counter("fruitcam_camera_bad_frames_total", "Frames discarded as short or undecodable.", l),
+		Dropped:   a.reg.Counter("fruitcam_camera_dropped_frames_total", "Older frames skipped to hand out the newest.", l),
+	}
+	a.mu.Lock()
+	a.cameras[name] = f
+	a.mu.Unlock()
+}
+
+func (a *Agent) addComponent(c string) {
+	a.mu.Lock()
+	_, ok := a.health[c]
+	a.mu.Unlock()
+	if ok {
+		return
+	}
+	s := a.reg.StateSet("fruitcam_health", "Health of each component, as in the stats payload: ok, degraded or down.", "state", healthStates, Label{"component", c})
+	a.mu.Lock()
+	a.health[c] = s
+	a.mu.Unlock()
+}
+
+// Camera returns a camera's counters, if it is registered.
+func (a *Agent) Camera(name string) (CameraFigures, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	f, ok := a.cameras[name]
+	return f, ok
 }
 
 // SetHealth sets each registered component's fruitcam_health from h
 // (component -> state, the stats payload's map). A component missing
 // from h, or in a state other than ok, degraded and down, shows all 0.
 func (a *Agent) SetHealth(h map[string]string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	for c, s := range a.health {
 		s.Set(h[c])
 	}

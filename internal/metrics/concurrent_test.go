@@ -144,3 +144,36 @@ func TestConcurrentUpdates(t *testing.T) {
 		t.Errorf("state set: %q", st)
 	}
 }
+
+// TestAddCameraWhileScraping: a camera added while scrapes run (a fleet
+// config added it) gets its counters and health, without a race.
+func TestAddCameraWhileScraping(t *testing.T) {
+	r := NewRegistry()
+	a := NewAgent(r, AgentOptions{Cameras: []string{"belt"}, Components: []string{"camera:belt"}})
+	r.OnScrape(func() {
+		a.SetHealth(map[string]string{"camera:belt": HealthOK, "camera:top": HealthDown})
+		if f, ok := a.Camera("top"); ok {
+			f.Reopens.Set(3)
+		}
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			r.WriteTo(io.Discard)
+		}
+	}()
+	a.AddCamera("top")
+	a.AddCamera("top") // again: nothing changes
+	<-done
+	var b strings.Builder
+	r.WriteTo(&b)
+	for _, want := range []string{
+		`fruitcam_camera_reopens_total{camera="top"} 3`,
+		`fruitcam_health{component="camera:top",state="down"} 1`,
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the scrape lacks %s", want)
+		}
+	}
+}

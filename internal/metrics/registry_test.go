@@ -44,9 +44,10 @@ func goldenRegistry() *Registry {
 	a.Uptime.Set(86400)
 	a.Temperature.Set(51.3)
 	a.BackendState.Set("fallback")
-	a.Cameras["belt"].Reopens.Add(2)
-	a.Cameras["belt"].BadFrames.Add(7)
-	a.Cameras["belt"].Dropped.Add(99)
+	belt, _ := a.Camera("belt")
+	belt.Reopens.Add(2)
+	belt.BadFrames.Add(7)
+	belt.Dropped.Add(99)
 	a.SetHealth(map[string]string{"camera:belt": HealthDegraded, "backend": HealthDegraded, "mqtt": HealthOK, "spool": "paused"})
 	for _, ms := range []float64{0.5, 3, 3, 8, 12, 45, 2500} {
 		a.Inference.Observe(ms / 1e3)
