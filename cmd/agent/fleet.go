@@ -59,8 +59,26 @@ type fleet struct {
 	running goodConfig // the layers running now (good, or on trial)
 	seen    map[string]signing.LastConfig
 	trial   *trial // set while a config is within its health window
+	retry   *retry // set while a config waits for its model server
 	last    publish.ConfigState
 }
+
+// retry is a config whose model could not be fetched for a reason that
+// may pass (the server down or busy, the network cut): it is tried again
+// at at, and the wait doubles after each failure.
+type retry struct {
+	topic   string
+	payload []byte
+	at      time.Time
+	wait    time.Duration
+}
+
+// Retry waits after a fetch that may succeed later: the first, and the
+// longest (variables for tests).
+var (
+	firstRetry = 30 * time.Second
+	maxRetry   = 15 * time.Minute
+)
 
 // goodConfig is a set of layers: what a good/ file holds.
 type goodConfig struct {
@@ -252,6 +270,10 @@ func (f *fleet) run(ctx context.Context, a *agent) {
 			if f.trial != nil {
 				f.check(ctx, a)
 			}
+			if r := f.retry; r != nil && !time.Now().Before(r.at) {
+				f.log.Info("fleet: trying the config's model server again", "topic", r.topic)
+				f.receive(ctx, a, r.topic, r.payload)
+			}
 		}
 	}
 }
@@ -287,6 +309,16 @@ func (f *fleet) receive(ctx context.Context, a *agent, topic string, payload []b
 		f.log.Warn("fleet: an empty retained message on a config topic is ignored; to drop a layer, push one that holds only version: 1", "topic", topic)
 		return
 	}
+	var again *retry
+	if r := f.retry; r != nil && r.topic == topic {
+		// A new config for the topic supersedes the one waiting; the one
+		// waiting comes through here again, as a version not yet handled.
+		f.retry = nil
+		if string(r.payload) == string(payload) {
+			again = r
+		}
+	}
+	prev, hadPrev := f.seen[topic]
 	m, err := f.verifier.VerifyConfig(topic, payload, f.seen[topic])
 	switch {
 	case errors.Is(err, signing.ErrCurrentVersion):
@@ -320,7 +352,23 @@ func (f *fleet) receive(ctx context.Context, a *agent, topic string, payload []b
 		return
 	}
 	if err := a.swap(ctx, cfg); err != nil {
-		f.reject(ctx, a, st, err)
+		switch {
+		case ctx.Err() != nil:
+			// Shutting down mid-way (a download cut short): not the
+			// config's fault. Forget the version, so that the retained
+			// config is handled anew at the next start.
+			f.unsee(topic, prev, hadPrev)
+		case errors.Is(err, modelstore.ErrUnreachable):
+			wait := firstRetry
+			if again != nil {
+				wait = min(2*again.wait, maxRetry)
+			}
+			f.unsee(topic, prev, hadPrev)
+			f.retry = &retry{topic: topic, payload: payload, at: time.Now().Add(wait), wait: wait}
+			f.reject(ctx, a, st, fmt.Errorf("%w; trying again in %v", err, wait))
+		default:
+			f.reject(ctx, a, st, err)
+		}
 		return
 	}
 	f.running = next
@@ -333,6 +381,19 @@ func (f *fleet) receive(ctx context.Context, a *agent, topic string, payload []b
 	st.Health = publish.HealthChecking
 	f.trial = &trial{state: st, deadline: time.Now().Add(f.base.Fleet.HealthWindow), failed: stats.Failed, frames: stats.Processed}
 	f.publish(ctx, a, st)
+}
+
+// unsee forgets that a topic's version was received, restoring the one
+// before, so that it is handled again.
+func (f *fleet) unsee(topic string, prev signing.LastConfig, had bool) {
+	if had {
+		f.seen[topic] = prev
+	} else {
+		delete(f.seen, topic)
+	}
+	if err := f.save("seen.json", f.seen); err != nil {
+		f.log.Error("fleet: cannot record the versions received", "err", err)
+	}
 }
 
 func layersOf(g goodConfig) []*config.Layer {

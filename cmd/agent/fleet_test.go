@@ -491,3 +491,37 @@ func TestFleetPrivateCA(t *testing.T) {
 		}
 	}
 }
+
+// TestFleetModelServerDown: a model server that is down when a config
+// arrives is tried again (the config is rejected meanwhile, saying so),
+// and the config applies once the server answers.
+func TestFleetModelServerDown(t *testing.T) {
+	defer func(w time.Duration) { firstRetry = w }(firstRetry)
+	firstRetry = 300 * time.Millisecond
+	f := newTestFleet(t)
+	model := filepath.Join(f.root, "models/coral/mobilenet_v1_0.5_160_quant.tflite")
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) <= 2 {
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		http.ServeFile(w, r, model)
+	}))
+	defer srv.Close()
+	f.start("belt-1")
+	f.state("belt-1", "local", func(s publish.ConfigState) bool { return s.Source == "local" })
+	f.push("fruitcam/fleet/line/config", 1, fmt.Sprintf("version: 1\nmodel: {path: %s/m.tflite, sha256: %s}\n", srv.URL, fileSHA256(t, model)))
+	s := f.state("belt-1", "rejected, retrying", func(s publish.ConfigState) bool {
+		return s.Version == 1 && s.State == publish.ConfigRejected && strings.Contains(s.Reason, "trying again in")
+	})
+	t.Logf("while the server is down: %s", s.Reason)
+	s = f.state("belt-1", "applied after the server came back", applied(1, "group"))
+	if s.Running.Model.SHA256 != fileSHA256(t, model) {
+		t.Errorf("belt-1 runs %+v", s.Running)
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("%d requests, want 2 refused and 1 served", n)
+	}
+	f.stop("belt-1")
+}

@@ -3,6 +3,7 @@ package modelstore
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -25,6 +26,13 @@ const (
 // ErrHashMismatch is wrapped by Fetch's error when the content's SHA-256
 // is not the one the config pins.
 var ErrHashMismatch = errors.New("sha256 mismatch")
+
+// ErrUnreachable is wrapped by Fetch's error when the failure may pass by
+// itself: the server did not answer, the connection broke, the download
+// timed out, or the server answered 5xx or 429. A caller may try again
+// later; other errors (404, a wrong hash, a certificate the CA did not
+// sign) need a new config.
+var ErrUnreachable = errors.New("server unreachable")
 
 // Store keeps fetched models in Dir, named by their SHA-256.
 type Store struct {
@@ -107,7 +115,7 @@ func (s *Store) Fetch(ctx context.Context, ref string, sha256hex string) (string
 	defer cancel()
 	if err := s.fetch(fetchCtx, r, want, final); err != nil {
 		if fetchCtx.Err() != nil && ctx.Err() == nil && !errors.Is(err, ErrHashMismatch) {
-			return "", fmt.Errorf("modelstore: fetch %s: not done within %v (Timeout; is the server slow or the model large?): %w", r, s.timeout(), err)
+			return "", fmt.Errorf("modelstore: fetch %s: %w: not done within %v (Timeout; is the server slow or the model large?): %w", r, ErrUnreachable, s.timeout(), err)
 		}
 		return "", fmt.Errorf("modelstore: fetch %s: %w", r, err)
 	}
@@ -153,6 +161,8 @@ func (s *Store) fetch(ctx context.Context, r Ref, want, final string) (err error
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(f, h), &ctxReader{ctx: ctx, r: io.LimitReader(src, s.maxBytes()+1)})
 	switch {
+	case err != nil && r.Remote() && ctx.Err() == nil:
+		return fmt.Errorf("%w: the connection broke after %d bytes: %w", ErrUnreachable, n, err)
 	case err != nil:
 		return fmt.Errorf("after %d bytes: %w", n, err)
 	case n > s.maxBytes():
@@ -200,10 +210,17 @@ func (s *Store) open(ctx context.Context, r Ref) (io.ReadCloser, int64, error) {
 	}
 	resp, err := s.client().Do(req)
 	if err != nil {
-		return nil, 0, err
+		var cert *tls.CertificateVerificationError
+		if errors.As(err, &cert) || ctx.Err() != nil {
+			return nil, 0, err
+		}
+		return nil, 0, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
+		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+			return nil, 0, fmt.Errorf("%w: HTTP status %q, want 200 OK", ErrUnreachable, resp.Status)
+		}
 		return nil, 0, fmt.Errorf("HTTP status %q, want 200 OK", resp.Status)
 	}
 	return resp.Body, resp.ContentLength, nil

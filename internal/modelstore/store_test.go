@@ -383,3 +383,44 @@ func TestPath(t *testing.T) {
 		t.Error("Path accepted a relative reference")
 	}
 }
+
+// TestUnreachable: failures that may pass by themselves wrap
+// ErrUnreachable (a caller retries them); those that need a new config
+// do not.
+func TestUnreachable(t *testing.T) {
+	body := []byte("model bytes")
+	sum := sha256.Sum256(body)
+	good := hex.EncodeToString(sum[:])
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/busy.tflite":
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+		case "/slow-down.tflite":
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		case "/m.tflite":
+			w.Write(body)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL
+	closed.Close()
+	for _, tc := range []struct {
+		url, sum    string
+		unreachable bool
+	}{
+		{srv.URL + "/busy.tflite", good, true},
+		{srv.URL + "/slow-down.tflite", good, true},
+		{closedURL + "/m.tflite", good, true},
+		{srv.URL + "/missing.tflite", good, false},
+		{srv.URL + "/m.tflite", strings.Repeat("0", 64), false},
+	} {
+		s := &Store{Dir: t.TempDir()}
+		_, err := s.Fetch(t.Context(), tc.url, tc.sum)
+		if err == nil || errors.Is(err, ErrUnreachable) != tc.unreachable {
+			t.Errorf("Fetch(%s) = %v; want an error, unreachable %v", tc.url, err, tc.unreachable)
+		}
+	}
+}
