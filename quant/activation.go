@@ -28,17 +28,20 @@ func ActivationRange(act int, scale float32, zeroPoint, qmin, qmax int32) (lo, h
 }
 
 // ActivationRangeFloat returns the clamp bounds of a fused activation for a
-// float output (TFLite's CalculateActivationRange).
+// float output (TFLite's CalculateActivationRange). Without an upper or
+// lower bound it is ±math.MaxFloat32 (float's lowest() and max()), not
+// ±Inf: TFLite's kernels clamp to it, so a result that overflows, or an
+// infinite input passed through, comes out as ±MaxFloat32.
 func ActivationRangeFloat(act int) (lo, hi float32) {
 	switch act {
 	case ActRelu:
-		return 0, float32(math.Inf(1))
+		return 0, math.MaxFloat32
 	case ActRelu6:
 		return 0, 6
 	case ActReluN1To1:
 		return -1, 1
 	}
-	return float32(math.Inf(-1)), float32(math.Inf(1))
+	return -math.MaxFloat32, math.MaxFloat32
 }
 
 // TypeRange is the range of an 8-bit type: int8 when signed, else uint8.

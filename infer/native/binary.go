@@ -271,13 +271,11 @@ func (k *binaryKernel) evalFloat() {
 	if k.bc.rank == 2 {
 		rows, rx, ry = k.bc.dims[0], k.bc.st1[0], k.bc.st2[0]
 	}
-	// Same shapes, or a per-channel vector against a map: one SIMD call,
-	// then the activation's clamp over the result, as floatRow does it
-	// (a residual ADD with RELU).
-	if sx == 1 && sy == 1 && (rows == 1 || rx == n && ry == 0) && vecRowsSIMD(k.fop, d[:rows*n], x[:rows*n], y[:n]) {
-		if !math.IsInf(float64(k.flo), -1) || !math.IsInf(float64(k.fhi), 1) {
-			clampRow(d[:rows*n], k.flo, k.fhi)
-		}
+	// Same shapes, or a per-channel vector against a map: one SIMD call
+	// with the activation's clamp fused, as floatRow computes it. There
+	// is always a clamp: without an activation it is TFLite's
+	// ±MaxFloat32, which turns overflows into ±MaxFloat32.
+	if sx == 1 && sy == 1 && (rows == 1 || rx == n && ry == 0) && vecRowsSIMD(k.fop, d[:rows*n], x[:rows*n], y[:n], k.flo, k.fhi) {
 		return
 	}
 	o, a, b := 0, 0, 0
@@ -291,7 +289,9 @@ func (k *binaryKernel) evalFloat() {
 
 // floatRow computes d[i] = clamp(x[i·sx] op y[i·sy], lo, hi), with loops
 // the compiler frees of bounds checks for the common strides and the clamp
-// left out when it is the whole real line (no NaN or −0 is changed by it).
+// left out when it is the whole extended real line (no NaN or −0 is
+// changed by it; the fused activations' bounds are finite, see
+// quant.ActivationRangeFloat).
 func floatRow(op floatOp, d, x, y []float32, sx, sy int, lo, hi float32) {
 	switch {
 	case sx == 1 && sy == 1:

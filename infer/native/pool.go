@@ -108,8 +108,9 @@ func (k *pool2d) prepare() error {
 	switch in.Type {
 	case tfl.Float32:
 		lo, hi := quant.ActivationRangeFloat(k.act)
-		// Without an activation the clamp changes nothing: the maximum is
-		// never NaN (NaN taps are never larger) nor beyond ±Inf.
+		// The bounds are finite even without an activation (TFLite's
+		// ±MaxFloat32), so the clamp turns an infinite maximum or average
+		// into ±MaxFloat32 as TFLite's does.
 		clamp := !math.IsInf(float64(lo), -1) || !math.IsInf(float64(hi), 1)
 		if k.avg {
 			k.run = func() { avgPoolFloat(g, in.Float32s(), out.Float32s(), view[float32](k.n.scratch), lo, hi) }
