@@ -154,8 +154,7 @@ func NewClassifier(e Engine, md *Metadata, opts ClassifierOptions) (*Classifier,
 		return nil, fmt.Errorf("infer: classifier: the model has no outputs")
 	}
 	in, out := ins[0], outs[0]
-	spec, err := preprocess.ShapeSpec(in.Shape)
-	if err != nil {
+	if _, err := preprocess.ShapeSpec(in.Shape); err != nil {
 		return nil, fmt.Errorf("infer: classifier: input %s: %w", in, err)
 	}
 	batch := in.Shape[0]
@@ -175,23 +174,14 @@ func NewClassifier(e Engine, md *Metadata, opts ClassifierOptions) (*Classifier,
 		return nil, fmt.Errorf("infer: classifier: output %s is %s without quantisation parameters", out, out.Type)
 	}
 
-	var norm, color, resize, fit string
 	var labels []string
 	if md != nil {
-		norm, color, resize, fit, labels = md.Normalize, md.ColorOrder, md.Resize, md.Fit, md.Labels
+		labels = md.Labels
 	}
-	pick := func(v *string, o string) {
-		if o != "" {
-			*v = o
-		}
-	}
-	pick(&norm, opts.Normalize)
-	pick(&color, opts.ColorOrder)
-	pick(&resize, opts.Resize)
-	pick(&fit, opts.Fit)
 	if opts.Labels != nil {
 		labels = opts.Labels
 	}
+	var err error
 	if labels != nil {
 		if labels, err = FitLabels(labels, classes); err != nil {
 			return nil, err
@@ -202,31 +192,10 @@ func NewClassifier(e Engine, md *Metadata, opts ClassifierOptions) (*Classifier,
 			labels[i] = fmt.Sprintf("class %d", i)
 		}
 	}
-
 	tensor := preprocess.Tensor{Type: in.Type, Scale: in.Scale, ZeroPoint: in.ZeroPoint}
-	guessed := false
-	if norm == "" {
-		n, err := preprocess.GuessNormalize(tensor)
-		if err != nil {
-			return nil, fmt.Errorf("infer: classifier: the model has no normalisation metadata and %w", err)
-		}
-		norm, guessed = string(n), true
-	}
-	if spec.Normalize, err = preprocess.ParseNormalize(norm); err != nil {
-		return nil, err
-	}
-	if spec.ColorOrder, err = preprocess.ParseColorOrder(color); err != nil {
-		return nil, err
-	}
-	if spec.Resize, err = preprocess.ParseResize(resize); err != nil {
-		return nil, err
-	}
-	if spec.Fit, err = preprocess.ParseFit(fit); err != nil {
-		return nil, err
-	}
-	pre, err := preprocess.New(spec, tensor)
+	pre, guessed, err := Preprocessing(in.Shape, tensor, md, opts)
 	if err != nil {
-		return nil, fmt.Errorf("infer: classifier: %w", err)
+		return nil, err
 	}
 	maxBatch := opts.MaxBatch
 	if maxBatch <= 0 {
@@ -236,6 +205,56 @@ func NewClassifier(e Engine, md *Metadata, opts ClassifierOptions) (*Classifier,
 		e: e, labels: labels, classes: classes, pre: pre, spec: pre.Spec(), tensor: tensor,
 		softmax: opts.Softmax, kind: classifyOutput(opts.Graph, out), maxBatch: maxBatch, batchable: true, guessed: guessed,
 	}, nil
+}
+
+// Preprocessing resolves how images are prepared for an image input of
+// shape and tensor, as a Classifier does: the shape gives size and
+// layout; normalisation, colour order, resize and fit come from opts,
+// else the metadata md, else preprocess's defaults; a model without
+// normalisation metadata gets preprocess.GuessNormalize, and guessed
+// says so. Feature maps and explanations use it to see what the
+// classifier sees.
+func Preprocessing(shape []int, tensor preprocess.Tensor, md *Metadata, opts ClassifierOptions) (pre *preprocess.Preprocessor, guessed bool, err error) {
+	spec, err := preprocess.ShapeSpec(shape)
+	if err != nil {
+		return nil, false, fmt.Errorf("infer: input %v: %w", shape, err)
+	}
+	var norm, color, resize, fit string
+	if md != nil {
+		norm, color, resize, fit = md.Normalize, md.ColorOrder, md.Resize, md.Fit
+	}
+	pick := func(v *string, o string) {
+		if o != "" {
+			*v = o
+		}
+	}
+	pick(&norm, opts.Normalize)
+	pick(&color, opts.ColorOrder)
+	pick(&resize, opts.Resize)
+	pick(&fit, opts.Fit)
+	if norm == "" {
+		n, err := preprocess.GuessNormalize(tensor)
+		if err != nil {
+			return nil, false, fmt.Errorf("infer: classifier: the model has no normalisation metadata and %w", err)
+		}
+		norm, guessed = string(n), true
+	}
+	if spec.Normalize, err = preprocess.ParseNormalize(norm); err != nil {
+		return nil, false, err
+	}
+	if spec.ColorOrder, err = preprocess.ParseColorOrder(color); err != nil {
+		return nil, false, err
+	}
+	if spec.Resize, err = preprocess.ParseResize(resize); err != nil {
+		return nil, false, err
+	}
+	if spec.Fit, err = preprocess.ParseFit(fit); err != nil {
+		return nil, false, err
+	}
+	if pre, err = preprocess.New(spec, tensor); err != nil {
+		return nil, false, fmt.Errorf("infer: classifier: %w", err)
+	}
+	return pre, guessed, nil
 }
 
 // Labels returns the class labels in output order.

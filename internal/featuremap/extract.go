@@ -77,51 +77,15 @@ func New(f *infer.File, opts Options) (*Extractor, error) {
 	return e, nil
 }
 
-// preprocessor resolves the preprocessing the way infer.NewClassifier
-// does, so that feature maps show what the agent's classifier sees: the
-// input shape gives size and layout, the metadata (then opts) the rest,
-// and a model without normalisation metadata gets
-// preprocess.GuessNormalize.
+// preprocessor prepares images as the agent's classifier does
+// (infer.Preprocessing), so that feature maps show what it sees.
 func preprocessor(in *native.Tensor, md *infer.Metadata, opts Options) (*preprocess.Preprocessor, error) {
-	spec, err := preprocess.ShapeSpec(in.Shape)
+	tensor := preprocess.Tensor{Type: in.Type, Scale: in.Scale(), ZeroPoint: in.ZeroPoint()}
+	pre, _, err := infer.Preprocessing(in.Shape, tensor, md, infer.ClassifierOptions{
+		Normalize: opts.Normalize, ColorOrder: opts.ColorOrder, Resize: opts.Resize, Fit: opts.Fit,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("featuremap: input %q: %w", in.Name, err)
-	}
-	var norm, color, resize, fit string
-	if md != nil {
-		norm, color, resize, fit = md.Normalize, md.ColorOrder, md.Resize, md.Fit
-	}
-	for _, o := range []struct {
-		v   *string
-		opt string
-	}{{&norm, opts.Normalize}, {&color, opts.ColorOrder}, {&resize, opts.Resize}, {&fit, opts.Fit}} {
-		if o.opt != "" {
-			*o.v = o.opt
-		}
-	}
-	tensor := preprocess.Tensor{Type: in.Type, Scale: in.Scale(), ZeroPoint: in.ZeroPoint()}
-	if norm == "" {
-		n, err := preprocess.GuessNormalize(tensor)
-		if err != nil {
-			return nil, fmt.Errorf("featuremap: the model has no normalisation metadata and %w", err)
-		}
-		norm = string(n)
-	}
-	if spec.Normalize, err = preprocess.ParseNormalize(norm); err != nil {
-		return nil, fmt.Errorf("featuremap: %w", err)
-	}
-	if spec.ColorOrder, err = preprocess.ParseColorOrder(color); err != nil {
-		return nil, fmt.Errorf("featuremap: %w", err)
-	}
-	if spec.Resize, err = preprocess.ParseResize(resize); err != nil {
-		return nil, fmt.Errorf("featuremap: %w", err)
-	}
-	if spec.Fit, err = preprocess.ParseFit(fit); err != nil {
-		return nil, fmt.Errorf("featuremap: %w", err)
-	}
-	pre, err := preprocess.New(spec, tensor)
-	if err != nil {
-		return nil, fmt.Errorf("featuremap: %w", err)
 	}
 	return pre, nil
 }
