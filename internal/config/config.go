@@ -262,8 +262,8 @@ type Fleet struct {
 	FetchTimeout time.Duration `yaml:"fetch_timeout"`
 	// CA is the CA certificate (PEM) of an https:// model server with a
 	// private CA; empty: the system's CAs.
-	CA string `yaml:"ca"`
-	SelfTest     SelfTest      `yaml:"selftest"`
+	CA       string   `yaml:"ca"`
+	SelfTest SelfTest `yaml:"selftest"`
 }
 
 // SelfTest is the check a new model must pass before it replaces the
