@@ -131,9 +131,13 @@ func startAgent(t *testing.T, cfg *config.Config, addr string) (*agent, *publish
 		cancel()
 		t.Fatal(err)
 	}
+	// Paused until the operator is subscribed: results are not retained,
+	// and one published before the subscription would never reach it.
+	a.paused.Store(true)
 	done := make(chan error, 1)
 	go func() { done <- a.run(ctx) }()
 	sub := publishtest.Subscribe(t, publishtest.Conn{Broker: "tcp://" + addr, Username: "operator", Password: "v1ew"}, "fruitcam/testbelt/#")
+	a.paused.Store(false)
 	return a, sub, cancel, done
 }
 
