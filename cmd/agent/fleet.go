@@ -17,7 +17,6 @@ import (
 	"reflect"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/fruitcam/fruitcam/capture"
@@ -460,8 +459,8 @@ func (f *fleet) pruneModels() {
 	for _, c := range f.candidates() {
 		for _, ref := range [][2]string{{c.cfg.Model.Path, c.cfg.Model.SHA256}, {c.cfg.Model.Labels, c.cfg.Model.LabelsSHA256}} {
 			if config.IsURL(ref[0]) {
-				if r, err := modelstore.ParseRef(ref[0]); err == nil {
-					keep = append(keep, filepath.Join(f.store.Dir, strings.ToLower(ref[1])+r.Ext))
+				if p, err := f.store.Path(ref[0], ref[1]); err == nil {
+					keep = append(keep, p)
 				}
 			}
 		}
