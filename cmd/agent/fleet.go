@@ -167,18 +167,18 @@ func (f *fleet) fetch(ctx context.Context, ref, sum string) (string, error) {
 	return p, nil
 }
 
+// candidate is a config to start with, and the layers it was merged from
+// (none for the board's own file).
+type candidate struct {
+	cfg  *config.Config
+	good goodConfig
+}
+
 // candidates are the configs to start with, best first: the good ones,
 // newest first, whose envelopes still verify with today's trusted keys,
 // then the board's own file.
-func (f *fleet) candidates() []struct {
-	cfg  *config.Config
-	good goodConfig
-} {
-	type cand = struct {
-		cfg  *config.Config
-		good goodConfig
-	}
-	var out []cand
+func (f *fleet) candidates() []candidate {
+	var out []candidate
 	for _, g := range f.goodFiles() {
 		data, err := os.ReadFile(g)
 		if err != nil {
@@ -194,9 +194,9 @@ func (f *fleet) candidates() []struct {
 			f.log.Warn("fleet: skipping a good config that no longer verifies", "file", g, "err", err)
 			continue
 		}
-		out = append(out, cand{cfg, gc})
+		out = append(out, candidate{cfg, gc})
 	}
-	return append(out, cand{f.base, goodConfig{}})
+	return append(out, candidate{f.base, goodConfig{}})
 }
 
 // rebuild verifies and merges a stored set of layers.
