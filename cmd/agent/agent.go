@@ -120,9 +120,12 @@ type camera struct {
 func newAgent(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) (a *agent, err error) {
 	a = &agent{cfg: cfg, log: log, started: time.Now(), meta: &liveMeta{}, statsNow: make(chan struct{}, 1),
 		camEnded: make(chan struct{}, 1), gates: &gateSink{}}
+	// The returns below set a to nil on error: close what was built
+	// through a copy of the pointer.
+	built := a
 	defer func() {
 		if err != nil {
-			a.close()
+			built.close()
 		}
 	}()
 	model, err := a.startModel(ctx)

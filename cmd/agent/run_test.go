@@ -295,3 +295,24 @@ func TestRunMQTTTrigger(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStartupErrorClosesWhatWasBuilt: a camera that cannot be opened,
+// after the embedded broker started, is a startup error (not a panic:
+// newAgent's returns set its result to nil before the cleanup runs), and
+// the broker's port is free again.
+func TestStartupErrorClosesWhatWasBuilt(t *testing.T) {
+	addr := freePort(t)
+	cfg := testConfig(t, `cameras:
+  - name: belt
+    source: {type: folder, path: /nonexistent-fruitcam/*.jpg}
+`+embeddedMQTT(t, addr))
+	a, err := newAgent(t.Context(), cfg, quietLog(), io.Discard)
+	if err == nil || a != nil || !strings.Contains(err.Error(), "camera belt") {
+		t.Fatalf("newAgent = %v, %v; want the camera's error", a, err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("the embedded broker still holds %s: %v", addr, err)
+	}
+	ln.Close()
+}
